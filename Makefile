@@ -1,0 +1,44 @@
+# foreigndesk — the two commands a newcomer needs: `make run` and `make test`.
+# Everything else (the venv, the pins, the models) is set up by them.
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+# A government desk phones nobody: onnxruntime's telemetry stays off everywhere.
+export ORT_DISABLE_TELEMETRY := 1
+
+.PHONY: run test venv test-venv lock clean-desk
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# The runtime venv, refreshed whenever the pins or the package metadata change.
+$(VENV)/.runtime-installed: requirements.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+$(VENV)/.test-installed: requirements-test.txt $(VENV)/.runtime-installed
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+venv: $(VENV)/.runtime-installed
+test-venv: $(VENV)/.test-installed
+
+## make run: the desk on one machine (Airflow standalone, SQLite, local store in content/)
+run: venv
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/foreigndesk run
+
+## make test: the whole suite, in the project's own venv
+test: test-venv
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make lock: re-resolve the direct dependencies and rewrite requirements.txt
+lock:
+	rm -rf /tmp/foreigndesk-lock && $(PYTHON) -m venv /tmp/foreigndesk-lock
+	/tmp/foreigndesk-lock/bin/pip install --quiet apache-airflow==3.3.2 argos-translate-lt==1.12.1 boto3 requests markdown PyYAML onnx
+	{ sed -n '1,/^# Regenerate/p' requirements.txt; /tmp/foreigndesk-lock/bin/pip freeze; } > requirements.txt.new && mv requirements.txt.new requirements.txt
+
+## make clean-desk: forget the local desk's Airflow state (not the content store)
+clean-desk:
+	rm -rf .desk

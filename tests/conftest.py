@@ -1,0 +1,84 @@
+"""Test environment: a private Airflow, Argos and XDG home for the whole session.
+
+Airflow and argostranslate read their homes when first imported, so the
+environment is set here, at conftest import, before any test module imports
+them. Nothing in the suite may reach the network: the demo models are built
+locally and ONNX Runtime's telemetry is switched off.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+_HOME = Path(tempfile.mkdtemp(prefix="foreigndesk-tests-"))
+
+TEST_USERS = {"admin": "admin", "editor": "user", "reviewer_en": "user", "reviewer_zh": "user", "reviewer_ko": "user"}
+TEST_PASSWORDS = {name: f"pw-{name}" for name in TEST_USERS}
+
+os.environ.update(
+    {
+        "AIRFLOW_HOME": str(_HOME / "airflow"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_HOME / 'airflow' / 'airflow.db'}",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:{r}" for u, r in TEST_USERS.items()),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(_HOME / "airflow" / "passwords.json"),
+        "AIRFLOW__API__BASE_URL": "http://localhost:8080",
+        "ARGOS_PACKAGES_DIR": str(_HOME / "argos-packages"),
+        "XDG_DATA_HOME": str(_HOME / "xdg-data"),
+        "XDG_CONFIG_HOME": str(_HOME / "xdg-config"),
+        "XDG_CACHE_HOME": str(_HOME / "xdg-cache"),
+        "ORT_DISABLE_TELEMETRY": "1",
+        "FOREIGNDESK_STORE": str(_HOME / "unset-store"),
+        "FOREIGNDESK_INBOX": str(_HOME / "unset-inbox"),
+        "FOREIGNDESK_MODELS_DIR": str(_HOME / "no-operator-models"),
+    }
+)
+(_HOME / "airflow").mkdir(parents=True, exist_ok=True)
+(_HOME / "airflow" / "passwords.json").write_text(__import__("json").dumps(TEST_PASSWORDS))
+sys.path.insert(0, str(REPO / "plugins"))
+
+import pytest  # noqa: E402
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(_HOME, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def demo_models() -> Path:
+    """The three tiny demo packages, built offline and installed through argostranslate's real path."""
+    from foreigndesk.models import ensure_models
+    from foreigndesk.settings import DEFAULT_LANGUAGES
+
+    result = ensure_models(Path(os.environ["FOREIGNDESK_MODELS_DIR"]), DEFAULT_LANGUAGES)
+    assert result["demo"] == ["vi-en", "en-zh", "en-ko"] or result["demo"] == [], result
+    return Path(os.environ["ARGOS_PACKAGES_DIR"])
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> None:
+    """A migrated Airflow metadata DB (SQLite) for the session."""
+    from airflow.utils.db import initdb
+
+    initdb()
+
+
+@pytest.fixture
+def desk(tmp_path, monkeypatch):
+    """A fresh store and inbox for one test, wired through the same settings the DAGs read."""
+    from foreigndesk.settings import DEFAULT_OUTLETS
+
+    store, inbox = tmp_path / "store", tmp_path / "inbox"
+    for outlet in DEFAULT_OUTLETS:
+        (inbox / outlet).mkdir(parents=True)
+    monkeypatch.setenv("FOREIGNDESK_STORE", str(store))
+    monkeypatch.setenv("FOREIGNDESK_INBOX", str(inbox))
+    return tmp_path
