@@ -1,0 +1,183 @@
+"""``make run``: the whole desk on one machine, started and stopped as one thing.
+
+It prepares a private Airflow home inside the checkout (``.desk/``, git-ignored),
+installs the translation models, starts ``airflow standalone`` and waits until
+the API answers. Stopping must end *every* process the desk started: Airflow
+gives task processes their own process groups and sessions, so killing one
+group is not enough. The launcher makes itself a child subreaper, so any
+orphaned descendant is re-parented to it and can be found and ended.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from foreigndesk.settings import DEFAULT_LANGUAGES, REPO_ROOT, load_settings
+
+DESK_USERS = {
+    "admin": "admin",
+    "editor": "user",
+    **{f"reviewer_{lang}": "user" for lang in DEFAULT_LANGUAGES},
+}
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+@dataclass(frozen=True)
+class DeskPaths:
+    """Everything a local desk writes outside the content store."""
+
+    root: Path
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.root / "airflow"
+
+    @property
+    def argos_packages(self) -> Path:
+        return self.root / "argos-packages"
+
+    @property
+    def passwords_file(self) -> Path:
+        return self.airflow_home / "simple_auth_manager_passwords.json.generated"
+
+
+def desk_environment(paths: DeskPaths, port: int, host: str, base_env: dict[str, str]) -> dict[str, str]:
+    """The environment of every desk process: Airflow, Argos and XDG homes kept inside the desk folder."""
+    env = dict(base_env)
+    env.update(
+        {
+            "AIRFLOW_HOME": str(paths.airflow_home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO_ROOT / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            # Sized for a 2-core machine: the default of 32 forks ~1 GB of idle workers.
+            "AIRFLOW__CORE__PARALLELISM": env.get("AIRFLOW__CORE__PARALLELISM", "4"),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:{r}" for u, r in DESK_USERS.items()),
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": env.get("AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL", "30"),
+            "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__API__HOST": host,
+            "AIRFLOW__API__BASE_URL": f"http://localhost:{port}",
+            "ARGOS_PACKAGES_DIR": str(paths.argos_packages),
+            "XDG_DATA_HOME": str(paths.root / "xdg" / "data"),
+            "XDG_CONFIG_HOME": str(paths.root / "xdg" / "config"),
+            "XDG_CACHE_HOME": str(paths.root / "xdg" / "cache"),
+            "ORT_DISABLE_TELEMETRY": "1",
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        }
+    )
+    return env
+
+
+def become_subreaper() -> None:
+    """Orphaned descendants are re-parented to this process instead of init (Linux)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        print("warning: could not become a child subreaper; stray task processes may survive a stop")
+
+
+def descendants() -> list:
+    import psutil
+
+    return psutil.Process().children(recursive=True)
+
+
+def stop_everything(standalone: subprocess.Popen, grace: float = 20.0) -> None:
+    """SIGINT to Airflow's group (its own clean shutdown), then SIGTERM, then SIGKILL to any survivor."""
+    import psutil
+
+    if standalone.poll() is None:
+        try:
+            os.killpg(standalone.pid, signal.SIGINT)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and standalone.poll() is None:
+        time.sleep(0.2)
+    for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+        remaining = descendants()
+        if not remaining:
+            break
+        for process in remaining:
+            try:
+                process.send_signal(sig)
+            except psutil.NoSuchProcess:
+                pass
+        psutil.wait_procs(remaining, timeout=wait)
+    standalone.poll()
+
+
+def wait_healthy(port: int, process: subprocess.Popen, timeout: float, stop_requested) -> bool:
+    url = f"http://127.0.0.1:{port}/api/v2/monitor/health"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None or stop_requested():
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(1)
+    return False
+
+
+def install_models(env: dict[str, str]) -> None:
+    """In a child process, because argostranslate reads its folders at import."""
+    subprocess.run([sys.executable, "-m", "foreigndesk.cli", "models", "ensure"], env=env, check=True)
+
+
+def run_desk(desk_dir: Path, port: int, host: str, health_timeout: float = 180.0) -> int:
+    paths = DeskPaths(desk_dir.resolve())
+    paths.airflow_home.mkdir(parents=True, exist_ok=True)
+    env = desk_environment(paths, port, host, dict(os.environ))
+    stopping = False
+
+    def request_stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    become_subreaper()
+    install_models(env)
+    if stopping:
+        return 0
+
+    log_path = paths.root / "standalone.log"
+    print(f"Starting Airflow standalone (log: {log_path}) …", flush=True)
+    with open(log_path, "ab") as log:
+        standalone = subprocess.Popen(["airflow", "standalone"], env=env, stdout=log, stderr=subprocess.STDOUT,
+                                      start_new_session=True)
+    try:
+        if not wait_healthy(port, standalone, health_timeout, lambda: stopping):
+            if stopping:
+                return 0
+            print(f"Airflow did not become healthy; see {log_path}", file=sys.stderr)
+            return 1
+        print(
+            "\nforeigndesk is up.\n"
+            f"  UI:        http://localhost:{port}/\n"
+            f"  users:     {', '.join(DESK_USERS)}\n"
+            f"  passwords: {paths.passwords_file}\n"
+            f"  drop articles into: {load_settings(env).inbox}/<{'|'.join(load_settings(env).outlets)}>/\n"
+            "Press Ctrl-C to stop the desk.",
+            flush=True,
+        )
+        while not stopping and standalone.poll() is None:
+            time.sleep(0.5)
+        return 0 if stopping else 1
+    finally:
+        print("Stopping the desk …", flush=True)
+        stop_everything(standalone)
+        print("Stopped.", flush=True)
