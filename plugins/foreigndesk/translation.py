@@ -8,7 +8,7 @@ the drafts already written instead of translating again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from foreigndesk import records
@@ -47,6 +47,12 @@ class Draft:
     model_version: str
     demo_model: bool
     created_at: str
+    #: QA findings, each {"check", "severity" ("error"|"warning"), "segment", "message"}.
+    findings: list[dict] = field(default_factory=list)
+    #: Indices (in segment order: title, summary, body prose) served from translation memory.
+    memory_hits: list[int] = field(default_factory=list)
+    #: Glossary terms applied, each {"source": Vietnamese term, "target": rendering in this language}.
+    glossary_terms: list[dict] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
