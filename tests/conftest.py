@@ -82,3 +82,26 @@ def desk(tmp_path, monkeypatch):
     monkeypatch.setenv("FOREIGNDESK_STORE", str(store))
     monkeypatch.setenv("FOREIGNDESK_INBOX", str(inbox))
     return tmp_path
+
+
+@pytest.fixture
+def translate_example(tmp_path, demo_models):
+    """Register an example article in a fresh local store and machine-translate it with the demo models.
+
+    Returns ``(store, registered article, {language: draft})``.
+    """
+    from foreigndesk.articles import parse_article
+    from foreigndesk.engine import shared_engine
+    from foreigndesk.intake import register
+    from foreigndesk.store import LocalStore
+    from foreigndesk.translation import translate_revision
+
+    def make(example_name: str, outlet: str):
+        path = REPO / "content" / "examples" / example_name
+        store = LocalStore(tmp_path / "store")
+        raw = path.read_bytes()
+        article = register(store, parse_article(raw, path.name, outlet), raw, path.name)
+        drafts = translate_revision(store, shared_engine(), article.article_id, article.revision)
+        return store, article, {draft.language: draft for draft in drafts}
+
+    return make

@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from foreigndesk.articles import parse_article
-from foreigndesk.intake import register
 from foreigndesk.publishing import FEED_CHANNEL, ledger_key, publish_feeds
 from foreigndesk.review import record_decision
 from foreigndesk.settings import load_settings
@@ -19,15 +17,8 @@ EXAMPLE = REPO / "content" / "examples" / "baothainguyen-hop-tac-gyeongsangbuk-d
 
 
 @pytest.fixture
-def translated(tmp_path, demo_models):
-    """A store holding one registered, machine-translated revision."""
-    from foreigndesk.engine import shared_engine
-    from foreigndesk.translation import translate_revision
-
-    store = LocalStore(tmp_path / "store")
-    raw = EXAMPLE.read_bytes()
-    article = register(store, parse_article(raw, EXAMPLE.name, "baothainguyen"), raw, EXAMPLE.name)
-    translate_revision(store, shared_engine(), article.article_id, article.revision)
+def translated(translate_example):
+    store, article, _ = translate_example(EXAMPLE.name, "baothainguyen")
     return store, article
 
 

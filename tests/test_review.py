@@ -5,24 +5,14 @@ from __future__ import annotations
 import pytest
 
 from conftest import REPO
-from foreigndesk.articles import parse_article
-from foreigndesk.intake import register
 from foreigndesk.review import build_form, decision_key, record_decision, reviewers_for
-from foreigndesk.store import LocalStore
 
 EXAMPLE = REPO / "content" / "examples" / "tntv-le-hoi-tra-tan-cuong.md"
 
 
 @pytest.fixture
-def translated(tmp_path, demo_models):
-    from foreigndesk.engine import shared_engine
-    from foreigndesk.translation import translate_revision
-
-    store = LocalStore(tmp_path / "store")
-    raw = EXAMPLE.read_bytes()
-    article = register(store, parse_article(raw, EXAMPLE.name, "tntv"), raw, EXAMPLE.name)
-    drafts = {d.language: d for d in translate_revision(store, shared_engine(), article.article_id, article.revision)}
-    return store, article, drafts
+def translated(translate_example):
+    return translate_example(EXAMPLE.name, "tntv")
 
 
 def test_form_shows_demo_warning_first_then_source_and_translation(translated):
