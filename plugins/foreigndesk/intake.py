@@ -24,6 +24,7 @@ import hashlib
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from foreigndesk import records
@@ -103,6 +104,11 @@ class IntakeResult:
         return [(item.article_id, item.revision) for item in self.accepted] + list(self.unchanged)
 
 
+def _registered_at() -> str:
+    """Microseconds, so revisions registered within one second still sort in arrival order."""
+    return datetime.now(timezone.utc).isoformat()
+
+
 def load_revision(store: Store, article_id: str, revision: str) -> Registered:
     return records.load(store, Registered, article_key(article_id, revision))
 
@@ -168,7 +174,7 @@ def register(store: Store, article: Article, raw: bytes, source_file: str) -> Re
         return None
     _claim(store, article, source_file.rsplit("/", 1)[-1])
     _create(store, source_key(article.article_id, article.revision), raw)
-    registered = Registered(**dataclasses.asdict(article), source_file=source_file, registered_at=records.now_utc())
+    registered = Registered(**dataclasses.asdict(article), source_file=source_file, registered_at=_registered_at())
     if not records.write_once(store, article_key(article.article_id, article.revision), registered):
         return None
     return registered
