@@ -181,3 +181,18 @@ def test_to_markdown_writes_what_parse_reads_and_is_deterministic():
     article = parse(raw, "tntv")
     assert (article.title, article.tags, article.approved_at) == ("Trà: đặc sản", ["chè", "OCOP"],
                                                                   "2025-05-18T16:00:00+07:00")
+
+
+def test_the_examples_in_the_format_documentation_are_accepted():
+    import re
+
+    blocks = re.findall(r"```markdown\n(.*?)```", (REPO / "content" / "README.md").read_text(), re.DOTALL)
+    assert len(blocks) == 2
+    full, smallest = (parse(block.encode(), "baothainguyen" if "outlet: baothainguyen" in block else "tntv")
+                      for block in blocks)
+    assert full.image_caption and full.publish_at and full.tags == ["du lịch", "hợp tác", "Hàn Quốc"]
+    assert smallest.article_id == "tntv-2025-05-18-le-hoi-tra-tan-cuong-thu-hut-du-khach-quoc-te"
+
+
+def test_a_misspelt_embargo_is_refused_not_ignored():
+    assert "did you mean 'publish_at'?" in refusal(article_bytes(**{"publish-at": "2025-03-15"}))
