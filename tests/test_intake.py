@@ -308,3 +308,14 @@ def test_the_batch_makes_eleven_writes_so_every_crash_point_is_covered(inbox, tm
     _batch(inbox)
     ingest_inbox(counting, inbox, OUTLETS)
     assert counting.writes == 11
+
+
+def test_a_drop_taken_by_a_concurrent_run_is_skipped_not_an_error(inbox, store):
+    from foreigndesk.sources import DropFolder
+
+    drop(inbox, "tntv", "a.md", article_bytes(outlet="tntv", id="tntv-a"), age=20)
+    second = drop(inbox, "tntv", "b.md", article_bytes(outlet="tntv", id="tntv-b"), age=10)
+    drops = DropFolder(inbox / "tntv", "tntv").drops()
+    assert next(drops).name == "a.md"
+    second.unlink()  # another run took it meanwhile
+    assert list(drops) == []

@@ -256,7 +256,7 @@ def html_flags(name: str, text: str, first_line: int = 1) -> list[str]:
     for match in _SCRIPT_URL.finditer(text):
         flags.append(
             f"{name} line {_line_of(text, match.start(), first_line)}: link to a {match.group(1).lower()}: URL — "
-            "never clickable in the desk's outputs; replace it with an https link"
+            "it must not be published as a link; replace it with an https link"
         )
     return flags
 

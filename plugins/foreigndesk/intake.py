@@ -168,11 +168,11 @@ def _claim(store: Store, article: Article, filename: str) -> None:
         )
 
 
-def register(store: Store, article: Article, raw: bytes, source_file: str) -> Registered | None:
+def register(store: Store, article: Article, raw: bytes, source_file: str, name: str = "") -> Registered | None:
     """Record one revision; None when this exact revision was already registered."""
     if store.exists(article_key(article.article_id, article.revision)):
         return None
-    _claim(store, article, source_file.rsplit("/", 1)[-1])
+    _claim(store, article, name or source_file.rsplit("/", 1)[-1])
     _create(store, source_key(article.article_id, article.revision), raw)
     registered = Registered(**dataclasses.asdict(article), source_file=source_file, registered_at=_registered_at())
     if not records.write_once(store, article_key(article.article_id, article.revision), registered):
@@ -205,7 +205,7 @@ def ingest_drop(
     else:
         try:
             article = parse_article(raw, drop.name, drop.outlet, known_outlets=known_outlets, max_bytes=max_bytes)
-            registered = register(store, article, raw, drop.location)
+            registered = register(store, article, raw, drop.location, drop.name)
         except ArticleError as error:
             _refuse(store, drop, raw, str(error), result)
         else:

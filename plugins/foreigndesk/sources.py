@@ -75,10 +75,17 @@ class DropFolder:
             return
         files = []
         for path in self.folder.iterdir():
-            if path.is_file() and not in_progress(path.name):
-                files.append((path.stat().st_mtime_ns, path.name, path))
+            try:
+                if path.is_file() and not in_progress(path.name):
+                    files.append((path.stat().st_mtime_ns, path.name, path))
+            except FileNotFoundError:  # taken meanwhile (e.g. by a concurrent run)
+                continue
         for _, _, path in sorted(files):
-            yield self._drop(path)
+            try:
+                drop = self._drop(path)
+            except FileNotFoundError:
+                continue
+            yield drop
 
     def _drop(self, path: Path) -> Drop:
         before = path.stat()
@@ -99,6 +106,8 @@ class DropFolder:
         def read() -> bytes:
             try:
                 return path.read_bytes()
+            except FileNotFoundError:
+                raise SourceError(f"{path}: vanished while being read (taken by a concurrent run?)") from None
             except OSError as error:
                 raise SourceError(f"{path}: cannot be read ({error.strerror}); check its permissions") from None
 
