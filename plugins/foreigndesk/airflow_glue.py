@@ -71,19 +71,10 @@ def register_drops() -> list[dict[str, Any]]:
     Revisions already registered are included too: their run id is derived, so the trigger is
     skipped when the run exists, and a revision recorded just before a crash still gets its run.
     """
-    import requests
-
-    from foreigndesk.intake import ingest
-    from foreigndesk.sources import configured_sources
+    from foreigndesk.intake import run_intake
 
     settings = load_settings()
-    needs_s3 = settings.store.startswith("s3://") or any(source.s3_inbox for source in settings.sources)
-    client = s3_client_for(settings) if needs_s3 else None
-    store = open_store(settings.store, client)
-    with requests.Session() as session:
-        session.headers["User-Agent"] = "foreigndesk-intake"
-        sources = configured_sources(settings, store, s3_client=client, session=session)
-        result = ingest(store, sources, settings.outlets, settings.max_article_bytes)
+    result = run_intake(settings, lambda: s3_client_for(settings))
     for item in result.accepted:
         flagged = f" — FLAGGED: {'; '.join(item.flags)}" if item.flags else ""
         print(f"registered {item.article_id} revision {item.revision} from {item.source_file}{flagged}")

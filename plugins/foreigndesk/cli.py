@@ -31,25 +31,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Exit 0 when the run worked (quarantines included); 1 when a source or the store failed."""
-    import requests
-
-    from foreigndesk.intake import ingest
-    from foreigndesk.sources import configured_sources
-    from foreigndesk.store import StoreError, open_store, s3_client
+    from foreigndesk.intake import run_intake
+    from foreigndesk.store import StoreError, s3_client
 
     settings = load_settings()
-    store_url = args.store or settings.store
-    inbox = Path(args.inbox) if args.inbox else settings.inbox
-    if args.inbox and not inbox.is_dir():
+    inbox = Path(args.inbox) if args.inbox else None
+    if inbox is not None and not inbox.is_dir():
         raise SettingsError(f"--inbox {inbox} is not a folder; give the folder that holds one folder per outlet")
-    needs_s3 = store_url.startswith("s3://") or any(source.s3_inbox for source in settings.sources)
     try:
-        client = s3_client() if needs_s3 else None
-        store = open_store(store_url, client)
-        with requests.Session() as session:
-            session.headers["User-Agent"] = "foreigndesk-intake"
-            sources = configured_sources(settings, store, inbox=inbox, s3_client=client, session=session)
-            result = ingest(store, sources, settings.outlets, settings.max_article_bytes)
+        result = run_intake(settings, s3_client, store_url=args.store, inbox=inbox)
     except (StoreError, OSError) as error:
         print(f"foreigndesk ingest: the run failed, nothing was lost; fix this and run again: {error}", file=sys.stderr)
         return 1

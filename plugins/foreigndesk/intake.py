@@ -22,15 +22,16 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from foreigndesk import records
 from foreigndesk.articles import Article, ArticleError, parse_article
-from foreigndesk.sources import NO_OUTLET, Drop, Source, SourceError, inbox_folders
-from foreigndesk.store import RecordExists, Store
+from foreigndesk.settings import Settings
+from foreigndesk.sources import NO_OUTLET, Drop, Source, SourceError, configured_sources, inbox_folders
+from foreigndesk.store import RecordExists, Store, open_store
 
 _SAFE_SEGMENT = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -239,3 +240,26 @@ def ingest(
 def ingest_inbox(store: Store, inbox: Path, outlets: tuple[str, ...], max_bytes: int | None = None) -> IntakeResult:
     """Take every drop of every outlet folder of ``inbox`` (and quarantine strays), oldest first."""
     return ingest(store, inbox_folders(inbox, outlets), outlets, max_bytes)
+
+
+def run_intake(
+    settings: Settings,
+    make_s3_client: Callable[[], object],
+    store_url: str | None = None,
+    inbox: Path | None = None,
+) -> IntakeResult:
+    """One intake run over every configured source, as the CLI and the ingest DAG do it.
+
+    ``make_s3_client`` is only called when the store or an inbox is on S3 (the CLI
+    builds it from the standard AWS settings, the DAG from an Airflow Connection).
+    """
+    import requests
+
+    store_url = store_url or settings.store
+    needs_s3 = store_url.startswith("s3://") or any(source.s3_inbox for source in settings.sources)
+    client = make_s3_client() if needs_s3 else None
+    store = open_store(store_url, client)
+    with requests.Session() as session:
+        session.headers["User-Agent"] = "foreigndesk-intake"
+        sources = configured_sources(settings, store, inbox=inbox, s3_client=client, session=session)
+        return ingest(store, sources, settings.outlets, settings.max_article_bytes)
