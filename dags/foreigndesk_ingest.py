@@ -1,14 +1,19 @@
 """
 ### foreigndesk_ingest — editors' drops in, one translation run per new revision
 
-Every minute this DAG reads the drop zones (`content/inbox/baothainguyen/`,
-`content/inbox/tntv/` by default) and registers each new approved article
-revision in the desk's store. A file that can't be accepted is quarantined with
-its reason (see the task log and `quarantine/` in the store) — never deleted.
+Every minute this DAG reads every configured source — the drop folders
+(`content/inbox/baothainguyen/`, `content/inbox/tntv/` by default), the S3 inbox
+prefixes (`FOREIGNDESK_S3_INBOX`) and the outlet feeds (`FOREIGNDESK_FEED_<OUTLET>`,
+conditional GET) — and registers each new approved article revision in the
+desk's store. A file that can't be accepted is quarantined with its reason (see
+the task log and `quarantine/` in the store) — never deleted. Raw HTML in an
+article is accepted as text and flagged for the reviewer.
 
-For every new revision it starts one **foreigndesk_translate** run whose run id
-is `article__<article id>__<revision>`, so a repeated ingest never starts a
-second translation of the same revision.
+For every revision it handled it starts one **foreigndesk_translate** run whose
+run id is `article__<article id>__<revision>`, so a repeated ingest never starts
+a second translation of the same revision. A source that could not be read
+(e.g. a feed answering 500) fails the `report_source_errors` task after the
+translations of everything else have been started.
 """
 
 from __future__ import annotations
@@ -39,11 +44,17 @@ def foreigndesk_ingest():
 
         return register_drops()
 
+    @task(trigger_rule="all_done", retries=0)
+    def report_source_errors() -> None:
+        from foreigndesk.airflow_glue import report_source_errors
+
+        report_source_errors()
+
     TriggerDagRunOperator.partial(
         task_id="start_translation",
         trigger_dag_id="foreigndesk_translate",
         skip_when_already_exists=True,
-    ).expand_kwargs(register_drops())
+    ).expand_kwargs(register_drops()) >> report_source_errors()
 
 
 foreigndesk_ingest()

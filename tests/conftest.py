@@ -8,6 +8,8 @@ locally and ONNX Runtime's telemetry is switched off.
 
 from __future__ import annotations
 
+import itertools
+import logging
 import os
 import shutil
 import sys
@@ -39,6 +41,14 @@ os.environ.update(
         "FOREIGNDESK_STORE": str(_HOME / "unset-store"),
         "FOREIGNDESK_INBOX": str(_HOME / "unset-inbox"),
         "FOREIGNDESK_MODELS_DIR": str(_HOME / "no-operator-models"),
+        # S3 clients only ever talk to the loopback test server: no real credentials,
+        # no ~/.aws files, no instance-metadata lookups.
+        "AWS_ACCESS_KEY_ID": "foreigndesk-test",
+        "AWS_SECRET_ACCESS_KEY": "foreigndesk-test-secret",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": str(_HOME / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(_HOME / "no-aws-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
     }
 )
 (_HOME / "airflow").mkdir(parents=True, exist_ok=True)
@@ -105,3 +115,30 @@ def translate_example(tmp_path, demo_models):
         return store, article, {draft.language: draft for draft in drafts}
 
     return make
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> str:
+    """A real S3 API server (moto's threaded server) on loopback for the session; its URL."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+_buckets = itertools.count(1)
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint):
+    """A fresh, empty bucket on the loopback S3 server: (boto3 client, bucket name)."""
+    from foreigndesk.store import s3_client
+
+    client = s3_client(s3_endpoint)
+    bucket = f"foreigndesk-test-{next(_buckets)}"
+    client.create_bucket(Bucket=bucket)
+    return client, bucket

@@ -22,9 +22,36 @@ OWNER = "foreigndesk"
 REVIEWERS_VARIABLE = "foreigndesk_reviewers"
 
 
+def s3_client_for(settings: Settings) -> Any:
+    """A boto3 S3 client from the Airflow Connection ``settings.aws_conn_id`` if it exists,
+    else from the standard AWS settings of the worker (environment, ~/.aws, instance role).
+
+    The Connection follows the Amazon provider's convention: login = access key id,
+    password = secret key, extra ``{"endpoint_url": ..., "region_name": ...}`` (host is
+    taken as the endpoint when extra has none). Secrets never leave the client.
+    """
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    from foreigndesk.store import s3_client
+
+    try:
+        connection = Connection.get(settings.aws_conn_id)
+    except AirflowNotFoundException:
+        return s3_client()
+    extra = connection.extra_dejson or {}
+    return s3_client(
+        extra.get("endpoint_url") or connection.host or None,
+        aws_access_key_id=connection.login or "",
+        aws_secret_access_key=connection.password or "",
+        region_name=extra.get("region_name") or "",
+    )
+
+
 def _desk() -> tuple[Settings, Store]:
     settings = load_settings()
-    return settings, open_store(settings.store)
+    client = s3_client_for(settings) if settings.store.startswith("s3://") else None
+    return settings, open_store(settings.store, client)
 
 
 def translate_run_id(article_id: str, revision: str) -> str:
@@ -32,21 +59,46 @@ def translate_run_id(article_id: str, revision: str) -> str:
     return f"article__{article_id}__{revision}"
 
 
-def register_drops() -> list[dict[str, Any]]:
-    """Ingest every drop zone; return one TriggerDagRunOperator kwargs per new revision."""
-    from foreigndesk.intake import ingest_inbox
+SOURCE_ERRORS_XCOM = "source_errors"
 
-    settings, store = _desk()
-    result = ingest_inbox(store, settings.inbox, settings.outlets)
+
+def register_drops() -> list[dict[str, Any]]:
+    """Ingest every configured source; return one TriggerDagRunOperator kwargs per revision seen.
+
+    Sources that could not be read are pushed as the ``source_errors`` XCom and failed on by
+    :func:`report_source_errors` once the translations of everything else have started.
+
+    Revisions already registered are included too: their run id is derived, so the trigger is
+    skipped when the run exists, and a revision recorded just before a crash still gets its run.
+    """
+    from foreigndesk.intake import run_intake
+
+    settings = load_settings()
+    result = run_intake(settings, lambda: s3_client_for(settings))
+    for item in result.accepted:
+        flagged = f" — FLAGGED: {'; '.join(item.flags)}" if item.flags else ""
+        print(f"registered {item.article_id} revision {item.revision} from {item.source_file}{flagged}")
     for item in result.quarantined:
         print(f"quarantined {item['file']}: {item['reason']}")
+    for location in result.waiting:
+        print(f"still being copied in, left for the next run: {location}")
+    get_current_context()["ti"].xcom_push(key=SOURCE_ERRORS_XCOM, value=result.errors)
     return [
         {
-            "trigger_run_id": translate_run_id(item.article_id, item.revision),
-            "conf": {"article_id": item.article_id, "revision": item.revision},
+            "trigger_run_id": translate_run_id(article_id, revision),
+            "conf": {"article_id": article_id, "revision": revision},
         }
-        for item in result.accepted
+        for article_id, revision in result.revisions()
     ]
+
+
+def report_source_errors() -> None:
+    """Fail the ingest run, visibly, when a source could not be read (the others were ingested)."""
+    errors = get_current_context()["ti"].xcom_pull(task_ids="register_drops", key=SOURCE_ERRORS_XCOM)
+    if errors is None:
+        raise RuntimeError("register_drops did not finish; see its log")
+    if errors:
+        raise RuntimeError("some sources could not be read: " + " | ".join(errors))
 
 
 def _run_article() -> tuple[str, str]:

@@ -30,14 +30,34 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from foreigndesk.intake import ingest_inbox
-    from foreigndesk.store import open_store
+    """Exit 0 when the run worked (quarantines included); 1 when a source or the store failed."""
+    from foreigndesk.intake import run_intake
+    from foreigndesk.store import StoreError, s3_client
 
     settings = load_settings()
-    store = open_store(args.store or settings.store)
-    result = ingest_inbox(store, Path(args.inbox) if args.inbox else settings.inbox, settings.outlets)
-    _print(result.as_json(), args.json)
-    return 0
+    inbox = Path(args.inbox) if args.inbox else None
+    if inbox is not None and not inbox.is_dir():
+        raise SettingsError(f"--inbox {inbox} is not a folder; give the folder that holds one folder per outlet")
+    try:
+        result = run_intake(settings, s3_client, store_url=args.store, inbox=inbox)
+    except (StoreError, OSError) as error:
+        print(f"foreigndesk ingest: the run failed, nothing was lost; fix this and run again: {error}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(result.as_json(), ensure_ascii=False, indent=1))
+    else:
+        for item in result.accepted:
+            flagged = f"  [flagged: {len(item.flags)}]" if item.flags else ""
+            print(f"accepted    {item.article_id} ({item.revision}){flagged}")
+        for article_id, revision in result.unchanged:
+            print(f"unchanged   {article_id} ({revision})")
+        for item in result.quarantined:
+            print(f"quarantined {item['file']}: {item['reason']}")
+    for location in result.waiting:
+        print(f"foreigndesk ingest: {location} is still being copied in; left for the next run", file=sys.stderr)
+    for error in result.errors:
+        print(f"foreigndesk ingest: source failed: {error}", file=sys.stderr)
+    return 1 if result.errors else 0
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
@@ -104,10 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--host", default=os.environ.get("FOREIGNDESK_HOST", "127.0.0.1"))
     run.set_defaults(func=cmd_run)
 
-    ingest = commands.add_parser("ingest", help="register new drops from the inbox")
-    ingest.add_argument("--inbox", help="folder holding one subfolder per outlet")
-    ingest.add_argument("--store", help="store folder (default: FOREIGNDESK_STORE)")
-    ingest.add_argument("--json", action="store_true")
+    ingest = commands.add_parser(
+        "ingest", help="register new articles from the drop folders, S3 inboxes and outlet feeds"
+    )
+    ingest.add_argument("--inbox", help="folder holding one subfolder per outlet (default: FOREIGNDESK_INBOX)")
+    ingest.add_argument("--store", help="store: a folder or s3://BUCKET/PREFIX (default: FOREIGNDESK_STORE)")
+    ingest.add_argument("--json", action="store_true",
+                        help='print {"accepted": [ids], "unchanged": [ids], "quarantined": [{"file", "reason"}]}')
     ingest.set_defaults(func=cmd_ingest)
 
     publish = commands.add_parser("publish", help="publish approved translations to the feeds")

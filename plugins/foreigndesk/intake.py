@@ -1,24 +1,39 @@
-"""Intake: from the editors' drop zones to registered article revisions.
+"""Intake: from the sources (drop folders, S3 inboxes, outlet feeds) to registered revisions.
 
-Each outlet has a drop folder (``<inbox>/<outlet>/*.md``). A readable file
-becomes a revision record in the store; a file that can't be accepted is moved,
-byte for byte, into the store's quarantine with the reason. The order of writes
-is what makes a crash harmless: the bytes are stored, then the record, and only
-then is the drop removed, so a re-run after any failure finds either nothing
-new (same bytes, same revision) or the drop still waiting.
+A readable drop becomes a revision record in the store; a drop that can't be
+accepted is kept, byte for byte, in the store's quarantine with its reason.
+The order of writes is what makes a crash harmless: the bytes are stored, then
+the record, and only then is the drop taken out of its source, so a re-run
+after any failure finds either the drop still waiting or nothing new (same
+bytes, same revision, a no-op). Every step is one create-only write or a
+lookup by key: intake never lists the store, so its cost per drop does not
+grow with the number of articles already registered.
+
+Records (keys under the store):
+
+* ``articles/<id>/<revision>/source.md`` — the drop's bytes as received;
+* ``articles/<id>/<revision>/article.json`` — the :class:`Registered` record;
+* ``claims/<id>.json`` — which outlet an id belongs to (first come, first served);
+* ``quarantine/<outlet>/<sha256>/original.bin`` + ``reason.json`` (+ evidence).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
+import re
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from foreigndesk import records
 from foreigndesk.articles import Article, ArticleError, parse_article
-from foreigndesk.store import Store
+from foreigndesk.settings import Settings
+from foreigndesk.sources import NO_OUTLET, Drop, Source, SourceError, configured_sources, inbox_folders
+from foreigndesk.store import RecordExists, Store, open_store
+
+_SAFE_SEGMENT = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
 def source_key(article_id: str, revision: str) -> str:
@@ -29,6 +44,10 @@ def article_key(article_id: str, revision: str) -> str:
     return f"articles/{article_id}/{revision}/article.json"
 
 
+def claim_key(article_id: str) -> str:
+    return f"claims/{article_id}.json"
+
+
 @dataclass(frozen=True)
 class Registered(Article):
     """An accepted revision: the parsed article plus where and when it came in."""
@@ -37,70 +56,210 @@ class Registered(Article):
     registered_at: str = ""
 
 
+@dataclass(frozen=True)
+class Claim:
+    """An article id belongs to the outlet that first registered it."""
+
+    article_id: str
+    outlet: str
+    first_revision: str
+    claimed_at: str
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """Why a drop was refused; stored beside its bytes in quarantine/."""
+
+    file: str
+    outlet: str
+    location: str
+    reason: str
+    sha256: str
+    quarantined_at: str
+
+
 @dataclass
 class IntakeResult:
     accepted: list[Registered] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
+    #: (article id, revision) of drops whose exact bytes were already registered.
+    unchanged: list[tuple[str, str]] = field(default_factory=list)
     quarantined: list[dict[str, str]] = field(default_factory=list)
+    #: Drops that changed while being read (still being copied in): left for the next run.
+    waiting: list[str] = field(default_factory=list)
+    #: Sources that could not be read at all (e.g. a feed answering 500); the others were.
+    errors: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, object]:
         return {
             "accepted": [item.article_id for item in self.accepted],
-            "unchanged": self.unchanged,
+            "unchanged": [article_id for article_id, _ in self.unchanged],
             "quarantined": self.quarantined,
         }
+
+    def revisions(self) -> list[tuple[str, str]]:
+        """Every revision whose drop was handled this run: new ones, then already-known ones.
+
+        A translate run is started for each (idempotently, by derived run id), so a
+        revision recorded just before a crash still gets its translation on the re-run.
+        """
+        return [(item.article_id, item.revision) for item in self.accepted] + list(self.unchanged)
+
+
+def _registered_at() -> str:
+    """Microseconds, so revisions registered within one second still sort in arrival order."""
+    return datetime.now(timezone.utc).isoformat()
 
 
 def load_revision(store: Store, article_id: str, revision: str) -> Registered:
     return records.load(store, Registered, article_key(article_id, revision))
 
 
-def quarantine(store: Store, outlet: str, drop: Path, raw: bytes, reason: str) -> str:
-    """Keep a refused drop intact, with its reason beside it, where the desk chief can find it."""
-    digest = hashlib.sha256(raw).hexdigest()[:16]
-    folder = f"quarantine/{outlet}/{digest}"
-    store.replace(f"{folder}/original.bin", raw)
-    reason_record = {"file": drop.name, "outlet": outlet, "reason": reason, "quarantined_at": records.now_utc()}
-    store.replace(f"{folder}/reason.json", json.dumps(reason_record, ensure_ascii=False, indent=1).encode())
+def revisions_of(store: Store, article_id: str) -> list[Registered]:
+    """Every registered revision of one article, oldest first."""
+    keys = [key for key in store.list(f"articles/{article_id}/") if key.endswith("/article.json")]
+    found = [records.load(store, Registered, key) for key in keys]
+    return sorted(found, key=lambda item: (item.registered_at, item.revision))
+
+
+def _quarantine_folder(outlet: str, raw: bytes) -> str:
+    segment = outlet if _SAFE_SEGMENT.match(outlet) else "no-outlet"
+    return f"quarantine/{segment}/{hashlib.sha256(raw).hexdigest()}"
+
+
+def _create(store: Store, key: str, data: bytes) -> None:
+    """Create-only, where a record already there is the same record from an earlier attempt."""
+    try:
+        store.create(key, data)
+    except RecordExists:
+        pass
+
+
+def quarantine(store: Store, drop: Drop, raw: bytes, reason: str) -> str:
+    """Keep a refused drop intact, with its reason beside it, where the desk chief can find it.
+
+    The folder is named by the bytes' sha256: dropping the same bad file twice keeps one copy.
+    """
+    folder = _quarantine_folder(drop.outlet, raw)
+    _create(store, f"{folder}/original.bin", raw)
+    for name, evidence in sorted(drop.evidence.items()):
+        _create(store, f"{folder}/{name}", evidence)
+    record = Quarantined(
+        file=drop.name,
+        outlet=drop.outlet,
+        location=drop.location,
+        reason=reason,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        quarantined_at=records.now_utc(),
+    )
+    records.write_once(store, f"{folder}/reason.json", record)
     return folder
 
 
-def register(store: Store, article: Article, raw: bytes, source_file: str) -> Registered | None:
+def _claim(store: Store, article: Article, filename: str) -> None:
+    """Create-only claim of the id for the article's outlet; another outlet's claim refuses it."""
+    claim = Claim(article.article_id, article.outlet, article.revision, records.now_utc())
+    if records.write_once(store, claim_key(article.article_id), claim):
+        return
+    owner = records.load(store, Claim, claim_key(article.article_id))
+    if owner.outlet != article.outlet:
+        raise ArticleError(
+            f"{filename}: id {article.article_id!r} already belongs to outlet {owner.outlet!r} "
+            f"(first registered {owner.claimed_at}); give this {article.outlet} article its own 'id', "
+            f"e.g. '{article.outlet}-{article.article_id}'"
+        )
+
+
+def register(store: Store, article: Article, raw: bytes, source_file: str, name: str = "") -> Registered | None:
     """Record one revision; None when this exact revision was already registered."""
     if store.exists(article_key(article.article_id, article.revision)):
         return None
-    if not store.exists(source_key(article.article_id, article.revision)):
-        store.create(source_key(article.article_id, article.revision), raw)
-    registered = Registered(
-        **dataclasses.asdict(article), source_file=source_file, registered_at=records.now_utc()
-    )
+    _claim(store, article, name or source_file.rsplit("/", 1)[-1])
+    _create(store, source_key(article.article_id, article.revision), raw)
+    registered = Registered(**dataclasses.asdict(article), source_file=source_file, registered_at=_registered_at())
     if not records.write_once(store, article_key(article.article_id, article.revision), registered):
         return None
     return registered
 
 
-def ingest_drop(store: Store, outlet: str, drop: Path, result: IntakeResult) -> None:
-    raw = drop.read_bytes()
-    try:
-        article = parse_article(raw, drop.name, outlet)
-    except ArticleError as error:
-        quarantine(store, outlet, drop, raw, str(error))
-        result.quarantined.append({"file": str(drop), "reason": str(error)})
+def _refuse(store: Store, drop: Drop, raw: bytes, reason: str, result: IntakeResult) -> None:
+    quarantine(store, drop, raw, reason)
+    result.quarantined.append({"file": drop.location, "reason": reason})
+
+
+def ingest_drop(
+    store: Store,
+    drop: Drop,
+    result: IntakeResult,
+    known_outlets: Collection[str],
+    max_bytes: int | None = None,
+) -> None:
+    """Handle one drop completely: recorded or quarantined, then taken out of its source."""
+    raw = drop.read()
+    if drop.still_writing(raw):
+        result.waiting.append(drop.location)
+        return
+    if drop.problem:
+        _refuse(store, drop, raw, drop.problem, result)
+    elif drop.outlet == NO_OUTLET:
+        _refuse(store, drop, raw, f"{drop.name}: files go into an outlet's folder, inbox/<outlet>/ with <outlet> "
+                                  f"one of {sorted(known_outlets)}; move it there", result)
     else:
-        registered = register(store, article, raw, f"{outlet}/{drop.name}")
-        if registered is None:
-            result.unchanged.append(article.article_id)
+        try:
+            article = parse_article(raw, drop.name, drop.outlet, known_outlets=known_outlets, max_bytes=max_bytes)
+            registered = register(store, article, raw, drop.location, drop.name)
+        except ArticleError as error:
+            _refuse(store, drop, raw, str(error), result)
         else:
-            result.accepted.append(registered)
-    drop.unlink()
+            if registered is None:
+                result.unchanged.append((article.article_id, article.revision))
+            else:
+                result.accepted.append(registered)
+    drop.remove()
 
 
-def ingest_inbox(store: Store, inbox: Path, outlets: tuple[str, ...]) -> IntakeResult:
-    """Take every ``*.md`` drop of every outlet, oldest first."""
+def ingest(
+    store: Store,
+    sources: Iterable[Source],
+    known_outlets: Collection[str],
+    max_bytes: int | None = None,
+) -> IntakeResult:
+    """Take every drop of every source. A source that can't be read is reported, not fatal to
+    the others; a store failure is fatal (the run failed, and a re-run picks up where it stopped)."""
     result = IntakeResult()
-    for outlet in outlets:
-        folder = inbox / outlet
-        drops = sorted(folder.glob("*.md"), key=lambda path: (path.stat().st_mtime, path.name)) if folder.is_dir() else []
-        for drop in drops:
-            ingest_drop(store, outlet, drop, result)
+    for source in sources:
+        try:
+            for drop in source.drops():
+                ingest_drop(store, drop, result, known_outlets, max_bytes)
+        except SourceError as error:
+            result.errors.append(str(error))
+            continue
+        source.finish()
     return result
+
+
+def ingest_inbox(store: Store, inbox: Path, outlets: tuple[str, ...], max_bytes: int | None = None) -> IntakeResult:
+    """Take every drop of every outlet folder of ``inbox`` (and quarantine strays), oldest first."""
+    return ingest(store, inbox_folders(inbox, outlets), outlets, max_bytes)
+
+
+def run_intake(
+    settings: Settings,
+    make_s3_client: Callable[[], object],
+    store_url: str | None = None,
+    inbox: Path | None = None,
+) -> IntakeResult:
+    """One intake run over every configured source, as the CLI and the ingest DAG do it.
+
+    ``make_s3_client`` is only called when the store or an inbox is on S3 (the CLI
+    builds it from the standard AWS settings, the DAG from an Airflow Connection).
+    """
+    import requests
+
+    store_url = store_url or settings.store
+    needs_s3 = store_url.startswith("s3://") or any(source.s3_inbox for source in settings.sources)
+    client = make_s3_client() if needs_s3 else None
+    store = open_store(store_url, client)
+    with requests.Session() as session:
+        session.headers["User-Agent"] = "foreigndesk-intake"
+        sources = configured_sources(settings, store, inbox=inbox, s3_client=client, session=session)
+        return ingest(store, sources, settings.outlets, settings.max_article_bytes)

@@ -10,6 +10,7 @@ process that needs them.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,10 +22,24 @@ DEFAULT_OUTLETS = ("baothainguyen", "tntv")
 DEFAULT_LANGUAGES = ("en", "zh", "ko")
 SOURCE_LANGUAGE = "vi"
 DEFAULT_REVIEWERS = {lang: [f"reviewer_{lang}"] for lang in DEFAULT_LANGUAGES}
+#: Outlet feed items carrying one of these categories/tags are meant for the desk (content/README.md).
+DEFAULT_FEED_MARKERS = ("foreign-information", "thông tin đối ngoại")
+DEFAULT_AWS_CONN_ID = "foreigndesk_s3"
+_OUTLET = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
 class SettingsError(ValueError):
     """A setting has a value the desk cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class OutletSources:
+    """Where one outlet's approved articles come from: always its drop folder, optionally more."""
+
+    outlet: str
+    drop_folder: Path
+    s3_inbox: str = ""  # s3://bucket/prefix/ holding this outlet's drops
+    feed_url: str = ""  # the outlet's RSS 2.0 or JSON Feed
 
 
 @dataclass(frozen=True)
@@ -41,6 +56,9 @@ class Settings:
     publish_cron: str
     timezone: str
     max_article_bytes: int
+    sources: tuple[OutletSources, ...] = ()
+    feed_markers: tuple[str, ...] = DEFAULT_FEED_MARKERS
+    aws_conn_id: str = DEFAULT_AWS_CONN_ID
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -60,6 +78,40 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _outlets(env: Mapping[str, str]) -> tuple[str, ...]:
+    outlets = _split(env.get("FOREIGNDESK_OUTLETS", ",".join(DEFAULT_OUTLETS)))
+    bad = [outlet for outlet in outlets if not _OUTLET.match(outlet)]
+    if bad or not outlets:
+        raise SettingsError(
+            f"FOREIGNDESK_OUTLETS names {bad or 'no outlet'}; use lowercase slugs like 'baothainguyen,tntv'"
+        )
+    return outlets
+
+
+def outlet_variable(prefix: str, outlet: str) -> str:
+    """The per-outlet variable name, e.g. FOREIGNDESK_FEED_BAOTHAINGUYEN."""
+    return f"{prefix}_{outlet.upper().replace('-', '_')}"
+
+
+def _sources(env: Mapping[str, str], inbox: Path, outlets: tuple[str, ...]) -> tuple[OutletSources, ...]:
+    """Per outlet: ``<inbox>/<outlet>/``; ``FOREIGNDESK_S3_INBOX_<OUTLET>`` or ``FOREIGNDESK_S3_INBOX``
+    + ``/<outlet>/``; ``FOREIGNDESK_FEED_<OUTLET>``."""
+    shared_s3 = env.get("FOREIGNDESK_S3_INBOX", "").strip().rstrip("/")
+    sources = []
+    for outlet in outlets:
+        s3_name = outlet_variable("FOREIGNDESK_S3_INBOX", outlet)
+        s3_inbox = env.get(s3_name, "").strip() or (f"{shared_s3}/{outlet}/" if shared_s3 else "")
+        if s3_inbox and not s3_inbox.startswith("s3://"):
+            named = s3_name if env.get(s3_name, "").strip() else "FOREIGNDESK_S3_INBOX"
+            raise SettingsError(f"{named}={env.get(named)!r} must look like s3://BUCKET/PREFIX")
+        feed_name = outlet_variable("FOREIGNDESK_FEED", outlet)
+        feed_url = env.get(feed_name, "").strip()
+        if feed_url and not re.match(r"^https?://", feed_url):
+            raise SettingsError(f"{feed_name}={feed_url!r} must be an http(s) URL of the outlet's RSS or JSON Feed")
+        sources.append(OutletSources(outlet, inbox / outlet, s3_inbox, feed_url))
+    return tuple(sources)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the desk's settings from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -69,10 +121,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(
             f"FOREIGNDESK_LANGUAGES names {unknown}; the desk translates into {list(DEFAULT_LANGUAGES)}"
         )
+    inbox = Path(env.get("FOREIGNDESK_INBOX", str(REPO_ROOT / "content" / "inbox")))
+    outlets = _outlets(env)
     return Settings(
         store=env.get("FOREIGNDESK_STORE", str(REPO_ROOT / "content" / "store")),
-        inbox=Path(env.get("FOREIGNDESK_INBOX", str(REPO_ROOT / "content" / "inbox"))),
-        outlets=_split(env.get("FOREIGNDESK_OUTLETS", ",".join(DEFAULT_OUTLETS))),
+        inbox=inbox,
+        outlets=outlets,
         languages=languages,
         models_dir=Path(env.get("FOREIGNDESK_MODELS_DIR", str(REPO_ROOT / "models"))),
         feed_items=_int(env, "FOREIGNDESK_FEED_ITEMS", 50),
@@ -80,4 +134,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         publish_cron=env.get("FOREIGNDESK_PUBLISH_CRON", "*/15 * * * *"),
         timezone=env.get("FOREIGNDESK_TIMEZONE", "Asia/Ho_Chi_Minh"),
         max_article_bytes=_int(env, "FOREIGNDESK_MAX_ARTICLE_BYTES", 1024 * 1024),
+        sources=_sources(env, inbox, outlets),
+        feed_markers=_split(env.get("FOREIGNDESK_FEED_MARKERS", ",".join(DEFAULT_FEED_MARKERS))),
+        aws_conn_id=env.get("FOREIGNDESK_AWS_CONN_ID", DEFAULT_AWS_CONN_ID),
     )

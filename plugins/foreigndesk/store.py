@@ -9,7 +9,8 @@ Two kinds of write, on purpose:
   swapped in whole, so a reader never sees half a file.
 
 A key is a relative, ``/``-separated path of safe segments. The local backend
-maps it to a file under a root folder; an S3 backend maps it to an object key.
+maps it to a file under a root folder; the S3 backend maps it to an object key
+under a bucket prefix. Both pass the same contract tests (tests/test_store.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -40,6 +41,13 @@ def check_key(key: str) -> str:
             f"store key {key!r} is not a safe path: use '/'-separated segments of letters, digits, '.', '_', '-'"
         )
     return key
+
+
+def check_prefix(prefix: str) -> str:
+    """A listing prefix is empty or a key-like folder ending in '/'."""
+    if prefix and (not prefix.endswith("/") or not check_key(prefix[:-1])):
+        raise StoreError(f"store prefix {prefix!r} must be '' or folder-like and end with '/', e.g. 'articles/'")
+    return prefix
 
 
 class Store(Protocol):
@@ -107,6 +115,7 @@ class LocalStore:
         return self._path(key).is_file()
 
     def list(self, prefix: str) -> Iterator[str]:
+        check_prefix(prefix)
         base = self.root / prefix.rstrip("/") if prefix else self.root
         if not base.is_dir():
             return iter(())
@@ -118,8 +127,127 @@ class LocalStore:
         return iter(sorted(keys))
 
 
-def open_store(url: str) -> Store:
-    """Open the store named by a settings value: a folder path (S3 comes with the S3 backend)."""
+class S3Store:
+    """A bucket prefix on any S3 API. Create-only is ``PutObject`` with ``IfNoneMatch='*'``.
+
+    The client is handed in (built from the standard AWS settings or an Airflow
+    Connection by the caller), so the same class serves tests against a loopback
+    server and production against the province's object store. S3 single-object
+    PUTs are atomic, so ``replace`` needs no temporary object.
+    """
+
+    def __init__(self, client: Any, bucket: str, prefix: str = "") -> None:
+        self.client = client
+        self.bucket = bucket
+        self.prefix = check_key(prefix.strip("/")) + "/" if prefix.strip("/") else ""
+        self.url = f"s3://{bucket}/{self.prefix}"
+
+    def _key(self, key: str) -> str:
+        return self.prefix + check_key(key)
+
+    def _fail(self, error: Exception, action: str, key: str) -> StoreError:
+        code = _error_code(error)
+        if code == "NoSuchBucket":
+            return StoreError(f"{self.url}: bucket {self.bucket!r} does not exist; create it or fix the store setting")
+        return StoreError(f"{self.url}: could not {action} {key!r} ({code or type(error).__name__})")
+
+    def create(self, key: str, data: bytes) -> None:
+        from botocore.exceptions import ClientError
+
+        for _attempt in range(3):
+            try:
+                self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*")
+                return
+            except ClientError as error:
+                code = _error_code(error)
+                if code == "PreconditionFailed":
+                    raise RecordExists(f"record {key!r} already exists in {self.url}") from None
+                if code != "ConditionalRequestConflict":  # a concurrent create: ask again, one wins
+                    raise self._fail(error, "create", key) from None
+        raise StoreError(f"{self.url}: create of {key!r} kept conflicting with a concurrent writer; retry the run")
+
+    def replace(self, key: str, data: bytes) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+        except ClientError as error:
+            raise self._fail(error, "write", key) from None
+
+    def read(self, key: str) -> bytes:
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        except ClientError as error:
+            if _error_code(error) in ("NoSuchKey", "404"):
+                raise KeyError(key) from None
+            raise self._fail(error, "read", key) from None
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            return True
+        except ClientError as error:
+            if _error_code(error) in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise self._fail(error, "look up", key) from None
+
+    def list(self, prefix: str) -> Iterator[str]:
+        from botocore.exceptions import ClientError
+
+        check_prefix(prefix)
+        keys: list[str] = []
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self.prefix + prefix
+            ):
+                keys.extend(item["Key"][len(self.prefix) :] for item in page.get("Contents", ()))
+        except ClientError as error:
+            raise self._fail(error, "list", prefix) from None
+        return iter(sorted(keys))
+
+
+def _error_code(error: Exception) -> str:
+    return str(getattr(error, "response", {}).get("Error", {}).get("Code", ""))
+
+
+def s3_client(endpoint_url: str | None = None, **credentials: str) -> Any:
+    """A boto3 S3 client from the standard AWS settings (env, ~/.aws), optionally overridden.
+
+    A custom endpoint (``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL`` or the
+    argument) means a self-hosted S3 API (Ceph, MinIO, a test server): those
+    want path-style addressing, so it is switched on for them.
+    """
+    import boto3
+    from botocore.config import Config
+
+    custom = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    config = Config(retries={"mode": "standard"}, s3={"addressing_style": "path"} if custom else {})
+    kwargs = {key: value for key, value in credentials.items() if value}
+    return boto3.client("s3", endpoint_url=endpoint_url or None, config=config, **kwargs)
+
+
+def parse_s3_url(url: str) -> tuple[str, str]:
+    """``s3://bucket/some/prefix`` → (bucket, prefix); refuses what can't be a bucket."""
+    rest = url[len("s3://") :]
+    bucket, _, prefix = rest.partition("/")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
+        raise StoreError(f"{url!r}: {bucket!r} is not an S3 bucket name; write s3://BUCKET/PREFIX")
+    if prefix.strip("/"):
+        check_key(prefix.strip("/"))
+    return bucket, prefix.strip("/")
+
+
+def open_store(url: str, client: Any = None) -> Store:
+    """Open the store a setting names: a folder path, or ``s3://BUCKET/PREFIX``.
+
+    For S3 the client is built from the standard AWS settings unless one is
+    handed in (the Airflow glue hands one built from a Connection).
+    """
     if url.startswith("s3://"):
-        raise StoreError(f"store {url!r}: the S3 backend is not part of this build yet; use a folder path")
+        bucket, prefix = parse_s3_url(url)
+        return S3Store(client if client is not None else s3_client(), bucket, prefix)
     return LocalStore(url)
