@@ -44,6 +44,7 @@ class FaultyAPI:
     """A loopback HTTP API with a fault queue; subclasses implement ``handle``."""
 
     token = "tok-SECRET-4242-never-logged"
+    retry_after = "1"
 
     def __init__(self, slow_seconds: float = 1.5) -> None:
         self.faults: deque[str] = deque()
@@ -105,7 +106,7 @@ class FaultyAPI:
             return self._send(handler, 400, {"error": f"bad request from {handler.headers.get('Authorization')}"})
         if fault in ("429", "400", "500_before_post"):
             if fault == "429":
-                return self._send(handler, 429, {"error": "slow down"}, {"Retry-After": "1"})
+                return self._send(handler, 429, {"error": "slow down"}, {"Retry-After": self.retry_after})
             if fault == "400":
                 return self._send(handler, 400, {"error": {"message": "(#100) Invalid parameter", "code": 100}})
             return self._send(handler, 500, {"error": "internal"})

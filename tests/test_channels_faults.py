@@ -74,15 +74,16 @@ def test_429_honours_retry_after(rig):
 def test_a_long_retry_after_rests_the_channel_until_then(rig):
     approved_article(rig.store, "a1")
     rig.server.faults.append("429")
-    from foreigndesk.publishing import RetryPolicy
-
-    result = rig.run(policy=RetryPolicy(backoff_seconds=0.01, max_inline_wait=0.5, claim_lease_seconds=0))
+    rig.server.retry_after = "120"
+    start = datetime.now(timezone.utc)
+    result = rig.run(now=start)
     assert result.published == [] and rig.sleeps == []
     assert _writes(rig) == 1, "after a 429 the channel is not called again in this run"
-    assert len(result.waiting) == 3 and all(w["until"] for w in result.waiting)
-    early = rig.run()
+    assert len(result.waiting) == 3
+    assert {w["until"] for w in result.waiting} == {(start + timedelta(seconds=120)).isoformat()}
+    early = rig.run(now=start + timedelta(seconds=60))
     assert early.published == [] and _writes(rig) == 1, "a run before Retry-After passes leaves it alone"
-    later = rig.run(now=datetime.now(timezone.utc) + timedelta(seconds=5))
+    later = rig.run(now=start + timedelta(seconds=121))
     assert len(later.published) == 3 and rig.copies() == {("a1", lang): 1 for lang in ("en", "zh", "ko")}
 
 
@@ -117,6 +118,17 @@ def test_a_refused_connection_rests_the_channel_and_the_next_run_publishes(rig):
     assert len(second.published) == 3
     assert rig.copies() == {("a1", lang): 1 for lang in ("en", "zh", "ko")}
     assert rig.recorded_ids() == {slot: copies[0][0] for slot, copies in rig.observed().items()}
+
+
+def test_a_backlog_reaches_a_remote_channel_in_bounded_batches(rig):
+    from foreigndesk.publishing import RetryPolicy
+
+    for number in range(3):
+        approved_article(rig.store, f"b{number}")
+    policy = RetryPolicy(backoff_seconds=0.01, claim_lease_seconds=0, max_remote_items_per_run=4)
+    sizes = [len(rig.run(policy=policy).published) for _ in range(4)]
+    assert sizes == [4, 4, 1, 0]
+    assert rig.copies() == {(f"b{n}", lang): 1 for n in range(3) for lang in ("en", "zh", "ko")}
 
 
 def test_the_token_never_reaches_errors_records_or_output(rig, capsys):

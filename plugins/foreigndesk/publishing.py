@@ -74,6 +74,9 @@ class RetryPolicy:
     max_inline_wait: float = 30.0
     #: A claim younger than this with no outcome belongs to a run still in flight: leave it alone.
     claim_lease_seconds: float = 900.0
+    #: Items one run sends to a remote channel; the rest wait for the next run. This is what keeps a
+    #: newly connected fanpage from receiving the whole archive in one burst.
+    max_remote_items_per_run: int = 100
 
 
 @dataclass
@@ -406,9 +409,12 @@ class Runner:
         self.resting_until = until
 
     def run(self, tasks: Sequence[Task]) -> None:
-        for task in tasks:
+        for number, task in enumerate(tasks):
             if self.resting_until is not None:
                 self._wait(task, self.resting_until, f"{self.channel.name} is resting after an earlier failure")
+                continue
+            if self.channel.remote and number >= self.policy.max_remote_items_per_run:
+                self._wait(task, "", f"more than {self.policy.max_remote_items_per_run} items due: sent next run")
                 continue
             self._unit(task)
         if self.to_flush:
@@ -456,7 +462,7 @@ class Runner:
                 self._failed(task, str(error))
                 return
             except RateLimited as error:
-                until = (datetime.now(timezone.utc) + timedelta(seconds=error.retry_after)).isoformat()
+                until = (self.now + timedelta(seconds=error.retry_after)).astimezone(timezone.utc).isoformat()
                 ledger.record_failure(self.store, unit, attempt, ledger.NOT_SENT, str(error), until)
                 if error.retry_after <= self.policy.max_inline_wait and number + 1 < self.policy.attempts_per_run:
                     self.sleep(error.retry_after)

@@ -75,6 +75,7 @@ class Catalogue:
     changed: Sequence[Publication]
     load: Callable[[Entry], Publication]
     _by_language: dict[str, list[Entry]] = field(default_factory=dict, init=False, repr=False)
+    _by_article: dict[str, list[Entry]] | None = field(default=None, init=False, repr=False)
 
     def languages(self) -> list[str]:
         return sorted({entry.language for entry in self.entries})
@@ -88,7 +89,11 @@ class Catalogue:
         return self._by_language[language]
 
     def article(self, article_id: str) -> list[Entry]:
-        return [entry for entry in self.entries if entry.article_id == article_id]
+        if self._by_article is None:
+            self._by_article = {}
+            for entry in self.entries:
+                self._by_article.setdefault(entry.article_id, []).append(entry)
+        return self._by_article.get(article_id, [])
 
 
 class ChannelError(Exception):

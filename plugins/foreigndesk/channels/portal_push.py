@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import requests
 
-from foreigndesk.channels import Catalogue, PermanentError, Publication
+from foreigndesk.channels import Ambiguous, Catalogue, PermanentError, Publication
 from foreigndesk.channels.http import call, json_of
 from foreigndesk.feeds import DESK, item_html, public_summary
 
@@ -88,8 +88,6 @@ class PortalPushChannel:
         return self._id(response, what)
 
     def _id(self, response: requests.Response, what: str) -> str:
-        from foreigndesk.channels import Ambiguous
-
         body = json_of(response, secrets=self.secrets, what=what)
         remote_id = body.get("id") if isinstance(body, dict) else None
         if not isinstance(remote_id, str) or not remote_id:
