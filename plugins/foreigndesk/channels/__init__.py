@@ -99,6 +99,10 @@ class Catalogue:
 class ChannelError(Exception):
     """A send or check failed; the message is safe to log (secrets already removed)."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
 
 class PermanentError(ChannelError):
     """The channel refused this item for good (a 4xx): record it as failed, never retry."""
@@ -112,7 +116,7 @@ class RateLimited(NotSent):
     """429: the channel asks us to wait ``retry_after`` seconds before calling it again."""
 
     def __init__(self, message: str, retry_after: float) -> None:
-        super().__init__(message)
+        super().__init__(message, 429)
         self.retry_after = retry_after
 
 

@@ -76,8 +76,10 @@ class FanpageChannel:
             what = f"fanpage check of post {previous_id}"
             try:
                 body = self._call("GET", f"{self.base}/{previous_id}", what, params={"fields": "id,message"})
-            except PermanentError:
-                return None
+            except PermanentError as error:
+                if error.status in (400, 404):  # Graph API answers 400 "does not exist" for a deleted post
+                    return None
+                raise
             return previous_id if isinstance(body, dict) and body.get("message") == message(item) else None
         what = f"fanpage search for {item.url}"
         url: str | None = f"{self.base}/{self.config.page_id}/feed"

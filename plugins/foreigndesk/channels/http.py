@@ -77,10 +77,10 @@ def call(
     if status == 429:
         raise RateLimited(detail, retry_after_seconds(response.headers.get("Retry-After")))
     if status in (401, 403):
-        raise NotSent(f"{detail} (check the connection's token)")
+        raise NotSent(f"{detail} (check the connection's token)", status)
     if status == 408 or status >= 500:
-        raise Ambiguous(detail)
-    raise PermanentError(detail)
+        raise Ambiguous(detail, status)
+    raise PermanentError(detail, status)
 
 
 def json_of(response: requests.Response, *, secrets: Sequence[str], what: str) -> Any:

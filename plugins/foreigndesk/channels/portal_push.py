@@ -82,7 +82,7 @@ class PortalPushChannel:
             response = call(self.session, "GET", url, headers=self._headers(item), secrets=self.secrets,
                             timeout=self.config.timeout, what=what)
         except PermanentError as error:
-            if " HTTP 404" in str(error):
+            if error.status == 404:
                 return None
             raise
         return self._id(response, what)
