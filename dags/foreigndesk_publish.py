@@ -1,11 +1,19 @@
 """
-### foreigndesk_publish — approved translations out, each exactly once
+### foreigndesk_publish — approved translations out, each exactly once per channel
 
-On a schedule (`FOREIGNDESK_PUBLISH_CRON`, default every 15 minutes, Asia/Ho_Chi_Minh)
-this DAG publishes every approved, not yet published translation to the
-per-language portal feed (JSON Feed 1.1 at `feeds/<lang>/feed.json` in the store).
-What is due is read from the store's records: approvals without a ledger entry.
-Rejected translations are never published. One run at a time.
+On a schedule (`FOREIGNDESK_PUBLISH_CRON`, default every 15 minutes, in
+`FOREIGNDESK_TIMEZONE`, default Asia/Ho_Chi_Minh), one run at a time, this DAG
+publishes every approved translation whose `publish_at` embargo has passed to:
+
+* the Vietnam.vn portal feed — `feeds/<lang>/rss.xml` (RSS 2.0) and `feeds/<lang>/feed.json` (JSON Feed 1.1) in the store;
+* the Dynamic Thainguyen web section — `web/<lang>/<article>.html` and `web/<lang>/index.html` in the store;
+* the Vietnam.vn push — when the Airflow Connection `foreigndesk_portal_push` exists (host = endpoint URL, password = token);
+* the Dynamic Thainguyen fanpage — when the Airflow Connection `foreigndesk_fanpage` exists
+  (host = Graph API base URL with version, password = Page token, extra `{"page_id": "..."}`).
+
+Each (article, revision, language, channel) goes out once: a ledger claim before the call, the remote
+id after it; ambiguous failures are checked on the channel before any retry; 4xx refusals are recorded
+and shown by `foreigndesk status`. `foreigndesk publish` runs the same code from a shell.
 """
 
 from __future__ import annotations

@@ -127,12 +127,90 @@ def translate_article() -> list[str]:
     return [draft.language for draft in drafts]
 
 
+FANPAGE_CONNECTION = "foreigndesk_fanpage"
+PUSH_CONNECTION = "foreigndesk_portal_push"
+
+
+def airflow_connection(conn_id: str) -> Any | None:
+    """The Airflow Connection ``conn_id`` from any configured backend (env, secrets, metastore), or None."""
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        return Connection.get(conn_id)
+    except AirflowNotFoundException:
+        return None
+
+
+def env_connection(conn_id: str, env: dict[str, str] | None = None) -> Any | None:
+    """The same Connection read from ``AIRFLOW_CONN_<ID>`` (URI or JSON), for the CLI outside Airflow."""
+    import os
+
+    from airflow.sdk import Connection
+
+    value = (env if env is not None else os.environ).get(f"AIRFLOW_CONN_{conn_id.upper()}")
+    if not value:
+        return None
+    try:
+        if value.lstrip().startswith("{"):
+            return Connection.from_json(value, conn_id=conn_id)
+        return Connection.from_uri(value, conn_id=conn_id)
+    except Exception:  # the value holds the token: never echo it
+        raise ValueError(f"AIRFLOW_CONN_{conn_id.upper()} is neither a connection URI nor connection JSON; "
+                         'write it like {"conn_type": "http", "host": "https://...", "password": "..."}') from None
+
+
+def _endpoint(connection: Any) -> str:
+    """The connection's host as a URL: taken as is when it is one, else built from scheme/host/port/schema."""
+    host = (connection.host or "").strip()
+    if "://" in host:
+        return host.rstrip("/")
+    if not host:
+        raise ValueError(f"Airflow Connection {connection.conn_id!r} has no host; set it to the API's base URL")
+    scheme = connection.conn_type if connection.conn_type in ("http", "https") else "https"
+    port = f":{connection.port}" if connection.port else ""
+    path = f"/{connection.schema.strip('/')}" if connection.schema else ""
+    return f"{scheme}://{host}{port}{path}"
+
+
+def remote_channel_configs(lookup: Any = airflow_connection) -> tuple[Any, Any]:
+    """(fanpage, push) settings from their Connections; None for a channel whose Connection is absent."""
+    from foreigndesk.channels.fanpage import FanpageConfig
+    from foreigndesk.channels.portal_push import PushConfig
+
+    fanpage = push = None
+    connection = lookup(FANPAGE_CONNECTION)
+    if connection is not None:
+        page_id = str(connection.extra_dejson.get("page_id") or "").strip()
+        if not page_id or not connection.password:
+            raise ValueError(f"Airflow Connection {FANPAGE_CONNECTION!r} needs the Page token as password and "
+                             'extra {"page_id": "<numeric page id>"}')
+        fanpage = FanpageConfig(_endpoint(connection), connection.password, page_id,
+                                timeout=float(connection.extra_dejson.get("timeout", 10)))
+    connection = lookup(PUSH_CONNECTION)
+    if connection is not None:
+        if not connection.password:
+            raise ValueError(f"Airflow Connection {PUSH_CONNECTION!r} needs the portal's token as password")
+        push = PushConfig(_endpoint(connection), connection.password,
+                          timeout=float(connection.extra_dejson.get("timeout", 10)))
+    return fanpage, push
+
+
 def publish_approved() -> dict[str, Any]:
-    from foreigndesk.publishing import publish_feeds
+    """The publish task: every channel, once; a channel error fails the task (Airflow retries it)."""
+    from foreigndesk.publishing import run_publish
 
     settings, store = _desk()
-    result = publish_feeds(store, settings)
-    return {"published": result.published, "feeds_written": result.feeds_written}
+    fanpage, push = remote_channel_configs(airflow_connection)
+    run_id = str(get_current_context()["dag_run"].run_id)
+    result = run_publish(store, settings, fanpage=fanpage, push=push, run_id=run_id)
+    for item in result.published:
+        print(f"published {item['channel']} {item['article_id']} {item['language']} -> {item['remote_id']}")
+    for item in result.failed:
+        print(f"FAILED {item['channel']} {item['article_id']} {item['language']}: {item['reason']}")
+    if result.errors:
+        raise RuntimeError("publish run had errors: " + "; ".join(result.errors))
+    return result.as_json()
 
 
 def _reviewers() -> dict[str, list[str]] | None:

@@ -14,6 +14,9 @@ from pathlib import Path
 
 from foreigndesk.settings import REPO_ROOT, SettingsError, load_settings
 
+#: Kept here (not imported from publishing) so `--help` stays fast; tests check both lists agree.
+CHANNEL_NAMES = ("portal-feed", "portal-push", "web", "fanpage")
+
 
 def _print(payload: object, as_json: bool) -> None:
     if as_json:
@@ -60,14 +63,52 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 1 if result.errors else 0
 
 
+REMOTE_CONNECTION_VARIABLES = ("AIRFLOW_CONN_FOREIGNDESK_FANPAGE", "AIRFLOW_CONN_FOREIGNDESK_PORTAL_PUSH")
+
+
 def cmd_publish(args: argparse.Namespace) -> int:
-    from foreigndesk.publishing import publish_feeds
+    from foreigndesk.publishing import run_publish
     from foreigndesk.store import open_store
 
     settings = load_settings()
-    result = publish_feeds(open_store(args.store or settings.store), settings)
-    _print({"published": result.published, "feeds_written": result.feeds_written}, args.json)
-    return 0
+    fanpage = push = None
+    if any(os.environ.get(name) for name in REMOTE_CONNECTION_VARIABLES):
+        # The same Connections the DAG uses, parsed by Airflow's own code (imported only when needed).
+        from foreigndesk.airflow_glue import env_connection, remote_channel_configs
+
+        try:
+            fanpage, push = remote_channel_configs(env_connection)
+        except ValueError as error:
+            print(f"foreigndesk: connection error: {error}", file=sys.stderr)
+            return 2
+    try:
+        result = run_publish(open_store(args.store or settings.store), settings, fanpage=fanpage, push=push,
+                             only=args.channel, dry_run=args.dry_run)
+    except ValueError as error:
+        print(f"foreigndesk: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result.as_json(), ensure_ascii=False, indent=1))
+    else:
+        _print_publish(result)
+    return 1 if result.errors else 0
+
+
+def _print_publish(result) -> None:  # type: ignore[no-untyped-def]
+    verb = "would publish" if result.dry_run else "published"
+    for item in result.due:
+        print(f"due       {item['channel']:12} {item['article_id']} {item['language']} ({item['state']})")
+    for item in result.published:
+        print(f"{verb:9} {item['channel']:12} {item['article_id']} {item['language']} -> {item['remote_id']}")
+    for item in result.failed:
+        print(f"failed    {item['channel']:12} {item['article_id']} {item['language']}: {item['reason']}")
+    for item in result.waiting:
+        print(f"waiting   {item['channel']:12} {item['article_id']} {item['language']}: {item['reason']}"
+              + (f" (until {item['until']})" if item.get("until") else ""))
+    for error in result.errors:
+        print(f"error     {error}", file=sys.stderr)
+    if not (result.due or result.published or result.failed or result.waiting or result.errors):
+        print("nothing due")
 
 
 def cmd_models_ensure(args: argparse.Namespace) -> int:
@@ -133,8 +174,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help='print {"accepted": [ids], "unchanged": [ids], "quarantined": [{"file", "reason"}]}')
     ingest.set_defaults(func=cmd_ingest)
 
-    publish = commands.add_parser("publish", help="publish approved translations to the feeds")
-    publish.add_argument("--store")
+    publish = commands.add_parser(
+        "publish", help="publish approved translations to every channel, each exactly once (what the DAG runs)")
+    publish.add_argument("--store", help="store folder (default: FOREIGNDESK_STORE)")
+    publish.add_argument("--channel", choices=CHANNEL_NAMES, help="only this channel")
+    publish.add_argument("--dry-run", action="store_true", help="show what is due; claim, send and write nothing")
     publish.add_argument("--json", action="store_true")
     publish.set_defaults(func=cmd_publish)
 

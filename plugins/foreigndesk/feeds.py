@@ -1,78 +1,147 @@
-"""The Vietnam.vn portal feed: one JSON Feed 1.1 document per language.
+"""The Vietnam.vn portal feed: per language, RSS 2.0 and JSON Feed 1.1, the latest N items.
 
-The feed is a public output: rebuilt whole from the published records and
-swapped in, never patched. An item's id is the article id plus language, so a
-corrected revision replaces its item instead of adding a second one.
+Both documents are public outputs: rebuilt whole from what is published and
+swapped in, never patched. An item's guid/id is the article id plus the
+language, so a corrected revision replaces its item (same guid, same URL)
+instead of adding a second one; ``date_modified`` tells the portal it changed.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from datetime import datetime
+from email.utils import format_datetime
 
-import markdown as markdown_lib
-
+from foreigndesk.channels import Publication
+from foreigndesk.render import render_markdown, safe_url, text
 from foreigndesk.translation import DEMO_NOTICE
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
+ATOM_NS = "http://www.w3.org/2005/Atom"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+RSS_LANGUAGES = {"en": "en", "zh": "zh-cn", "ko": "ko", "vi": "vi"}
+DESK = "Thái Nguyên foreign-information desk"
 
-
-@dataclass(frozen=True)
-class FeedItem:
-    """One approved translation as the feed shows it."""
-
-    article_id: str
-    revision: str
-    language: str
-    title: str
-    summary: str
-    body: str
-    published_at: str
-    url: str
-    demo_model: bool
+ET.register_namespace("content", CONTENT_NS)
+ET.register_namespace("atom", ATOM_NS)
+ET.register_namespace("dc", DC_NS)
 
 
 def feed_key(language: str) -> str:
     return f"feeds/{language}/feed.json"
 
 
-def render_html(markdown_text: str) -> str:
-    """Markdown to HTML with raw HTML escaped, so nothing an article carries can run in a reader."""
-    converter = markdown_lib.Markdown(extensions=["tables"])
-    converter.preprocessors.deregister("html_block")
-    converter.inlinePatterns.deregister("html")
-    return converter.convert(markdown_text)
+def rss_key(language: str) -> str:
+    return f"feeds/{language}/rss.xml"
 
 
-def _item(item: FeedItem) -> dict[str, object]:
+def feed_title(language: str) -> str:
+    return f"Dynamic Thainguyen — Thái Nguyên province news ({language})"
+
+
+def public_summary(item: Publication) -> str:
+    """The summary readers see; a demo-model translation says so first."""
+    if item.demo_model:
+        return f"{DEMO_NOTICE}. {item.summary}".strip()
+    return item.summary
+
+
+def item_html(item: Publication, site_url: str) -> str:
+    """The article as sanitised HTML, with its image and caption first when it has one."""
+    parts = []
+    image = safe_url(item.image, site_url)
+    if image:
+        caption = f"<figcaption>{text(item.image_caption)}</figcaption>" if item.image_caption else ""
+        parts.append(f'<figure><img src="{text(image)}" alt="{text(item.image_caption)}">{caption}</figure>')
+    parts.append(render_markdown(item.body))
+    return "\n".join(parts)
+
+
+def json_dumps_safe(value: object) -> bytes:
+    """JSON with '<', '>' and '&' escaped, so no reader that mis-sniffs it as HTML can meet live markup."""
+    encoded = json.dumps(value, ensure_ascii=False, indent=1)
+    return encoded.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").encode()
+
+
+def newest(items: Sequence[Publication], limit: int) -> list[Publication]:
+    return sorted(items, key=lambda item: (item.first_published_at, item.article_id), reverse=True)[:limit]
+
+
+def _json_item(item: Publication, site_url: str) -> dict[str, object]:
     entry: dict[str, object] = {
-        "id": f"{item.article_id}:{item.language}",
+        "id": item.guid,
         "url": item.url,
         "title": item.title,
+        "content_html": item_html(item, site_url),
         "content_text": item.body,
-        "content_html": render_html(item.body),
-        "date_published": item.published_at,
+        "date_published": item.first_published_at,
+        "date_modified": item.published_at,
         "language": item.language,
+        "authors": [{"name": item.author or DESK}],
         "_foreigndesk": {"article_id": item.article_id, "revision": item.revision, "demo_model": item.demo_model},
     }
+    summary = public_summary(item)
+    if summary:
+        entry["summary"] = summary
+    image = safe_url(item.image, site_url)
+    if image:
+        entry["image"] = image
+    if item.source_url:
+        entry["external_url"] = item.source_url
     if item.demo_model:
-        entry["summary"] = f"{DEMO_NOTICE}. {item.summary}".strip()
         entry["tags"] = ["demo-model"]
-    elif item.summary:
-        entry["summary"] = item.summary
     return entry
 
 
-def build_json_feed(language: str, items: list[FeedItem], site_url: str, limit: int) -> bytes:
-    """The newest ``limit`` items, newest first."""
-    newest = sorted(items, key=lambda item: (item.published_at, item.article_id), reverse=True)[:limit]
+def build_json_feed(language: str, items: Sequence[Publication], site_url: str, limit: int) -> bytes:
+    """JSON Feed 1.1: the newest ``limit`` items, newest first."""
     feed = {
         "version": JSON_FEED_VERSION,
-        "title": f"Dynamic Thainguyen — Thái Nguyên province news ({language})",
+        "title": feed_title(language),
         "home_page_url": f"{site_url}/{language}/",
-        "feed_url": f"{site_url}/feeds/{language}/feed.json",
+        "feed_url": f"{site_url}/{feed_key(language)}",
         "language": language,
-        "authors": [{"name": "Thái Nguyên foreign-information desk"}],
-        "items": [_item(item) for item in newest],
+        "authors": [{"name": DESK}],
+        "items": [_json_item(item, site_url) for item in newest(items, limit)],
     }
-    return json.dumps(feed, ensure_ascii=False, indent=1).encode()
+    return json_dumps_safe(feed)
+
+
+def _rfc822(timestamp: str) -> str:
+    return format_datetime(datetime.fromisoformat(timestamp))
+
+
+def _sub(parent: ET.Element, tag: str, value: str, **attributes: str) -> ET.Element:
+    element = ET.SubElement(parent, tag, attributes)
+    element.text = value
+    return element
+
+
+def build_rss(language: str, items: Sequence[Publication], site_url: str, limit: int) -> bytes:
+    """RSS 2.0 with the full article in ``content:encoded`` and a guid that never changes."""
+    chosen = newest(items, limit)
+    rss = ET.Element("rss", {"version": "2.0"})
+    channel = ET.SubElement(rss, "channel")
+    _sub(channel, "title", feed_title(language))
+    _sub(channel, "link", f"{site_url}/{language}/")
+    _sub(channel, "description", f"News from Thái Nguyên province, Vietnam, in {language}")
+    _sub(channel, "language", RSS_LANGUAGES.get(language, language))
+    ET.SubElement(channel, f"{{{ATOM_NS}}}link",
+                  {"href": f"{site_url}/{rss_key(language)}", "rel": "self", "type": "application/rss+xml"})
+    if chosen:
+        _sub(channel, "lastBuildDate", _rfc822(max(item.published_at for item in chosen)))
+    for item in chosen:
+        entry = ET.SubElement(channel, "item")
+        _sub(entry, "title", item.title)
+        _sub(entry, "link", item.url)
+        _sub(entry, "guid", item.guid, isPermaLink="false")
+        _sub(entry, "pubDate", _rfc822(item.first_published_at))
+        _sub(entry, "description", public_summary(item))
+        _sub(entry, f"{{{DC_NS}}}creator", item.author or DESK)
+        if item.demo_model:
+            _sub(entry, "category", "demo-model")
+        _sub(entry, f"{{{CONTENT_NS}}}encoded", item_html(item, site_url))
+    return ET.tostring(rss, encoding="utf-8", xml_declaration=True)
