@@ -165,9 +165,9 @@ def test_plain_text_with_angle_brackets_is_not_flagged():
 
 
 def test_feeds_escape_what_was_flagged():
-    from foreigndesk.feeds import render_html
+    from foreigndesk.render import render_markdown
 
-    rendered = render_html("<script>alert('x')</script>\n\nĐoạn <b>hai</b>.")
+    rendered = render_markdown("<script>alert('x')</script>\n\nĐoạn <b>hai</b>.")
     assert "<script>" not in rendered and "&lt;script&gt;" in rendered and "<b>" not in rendered
 
 
