@@ -199,7 +199,8 @@ class PlaceholdersAltered(Check):
 
 _NUMBER = {
     "vi": re.compile(r"(?<![\d.,])(\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+,\d+|\d+(?:\.\d+)?)(?!\d)"),
-    "other": re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+|\d+)(?!\d)"),
+    # 1,234.5 | 8.5 | 8,5 (not English notation: kept whole so it is reported as written) | 8
+    "other": re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])|\d+(?:[.,]\d+)+|\d+)(?!\d)"),
 }
 _SCALES = {
     "vi": {"nghìn tỷ": 1e12, "ngàn tỷ": 1e12, "nghìn": 1e3, "ngàn": 1e3, "triệu": 1e6, "tỷ": 1e9, "tỉ": 1e9},
@@ -227,7 +228,10 @@ def numbers(text: str, language: str) -> list[tuple[str, set[float]]]:
     found = []
     for match in pattern.finditer(text):
         raw = match.group(1)
-        digits = raw.replace(".", "").replace(",", ".") if language == "vi" else raw.replace(",", "")
+        if language == "vi":
+            digits = raw.replace(".", "").replace(",", ".")
+        else:
+            digits = raw.replace(",", "") if raw.count(".") <= 1 else raw.replace(".", "")
         value = float(digits)
         values = {round(value, 6)}
         after = text[match.end() : match.end() + 12].lstrip()
@@ -343,7 +347,7 @@ _TOKEN = re.compile(r"[\u3400-\u9fff]|[\uac00-\ud7af]+|\w+|[^\w\s]")
 
 def repeated_runs(text: str) -> dict[tuple[str, ...], int]:
     """n-grams (n ≤ 4) repeated back to back: 4+ times for one token, 3+ times for longer ones."""
-    tokens = _TOKEN.findall(text)
+    tokens = _TOKEN.findall(text.lower())
     found: dict[tuple[str, ...], int] = {}
     for size in range(1, 5):
         needed = 4 if size == 1 else 3
@@ -365,7 +369,8 @@ def repeated_runs(text: str) -> dict[tuple[str, ...], int]:
 class RepeatedTokens(Check):
     id = "repeated-tokens"
     name = "Repeated words"
-    description = "The same word or phrase repeats back to back in the translation but not in the source: the model looped."
+    description = ("The same word or phrase repeats back to back in the translation more than anything "
+                   "repeats in the source: the model looped.")
     severity = "error"
 
     def problems(self, item: SegmentResult) -> list[str]:
@@ -373,7 +378,7 @@ class RepeatedTokens(Check):
         return [
             f"{' '.join(gram)!r} repeats {count} times in a row"
             for gram, count in repeated_runs(plain_text(item.target)).items()
-            if gram not in source
+            if not any(len(other) == len(gram) and times >= count for other, times in source.items())
         ]
 
 

@@ -658,6 +658,7 @@ def restore(output: str, masked: Masked, value_of: Callable[[int, Slot], str]) -
         pieces.append(output[last : match.start()])
         last = match.end()
         if number < 0 or number in dropped:
+            pieces.append("\0gap")
             continue
         slot = slots[number]
         if slot.kind == "open":
@@ -668,7 +669,7 @@ def restore(output: str, masked: Masked, value_of: Callable[[int, Slot], str]) -
         else:
             pieces.append(_capitalised(value_of(number, slot), "".join(pieces)))
     pieces.append(output[last:])
-    text = re.sub("\0open[ \t]*", "", "".join(pieces))
+    text = _close_gaps(re.sub("\0open[ \t]*", "", "".join(pieces)))
     for number, slot in enumerate(slots):
         if number not in first and slot.kind in ("term", "verbatim", "image"):
             value = value_of(number, slot)
@@ -678,6 +679,18 @@ def restore(output: str, masked: Masked, value_of: Callable[[int, Slot], str]) -
     if style.name == "⟦⟧" and re.search("[⟦⟧〚〛]", text):
         problems.append(Problem("error", "a garbled placeholder bracket is left in the output"))
     return text, problems
+
+
+def _close_gaps(text: str) -> str:
+    """Where a placeholder was left out, leave one space (none at the ends or before punctuation)."""
+
+    def gap(match: re.Match[str]) -> str:
+        before, after = text[: match.start()], text[match.end() :]
+        if not before or not after or after[0] in ".,;:!?)]}。，、！？" or before[-1] in "([{":
+            return ""
+        return " "
+
+    return re.sub("[ \t]*\0gap(?:[ \t]*\0gap)*[ \t]*", gap, text)
 
 
 def _describe(slot: Slot) -> str:

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from foreigndesk.segment import PLACEHOLDER_STYLES
+
 #: The repository root when the package runs from a checkout (plugins/foreigndesk/..).
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,12 +68,6 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
-#: How glossary terms and inline Markdown are hidden from the model (see segment.py). "[]" survived
-#: both demo pivot hops in 4 SentencePiece pieces without gluing to the next word (bench/placeholders.py);
-#: measure again with real packages and switch here if a real model mangles it.
-PLACEHOLDER_STYLES = ("[]", "{}", "##", "<t>", "⟦⟧")
-
-
 def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
     value = env.get(name) or default
     if value not in allowed:
@@ -103,5 +99,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         beam_size=_int(env, "FOREIGNDESK_BEAM_SIZE", 4),
         batch_tokens=_int(env, "FOREIGNDESK_BATCH_TOKENS", 4096),
         max_sentence_tokens=_int(env, "FOREIGNDESK_MAX_SENTENCE_TOKENS", 200),
-        placeholder_style=_choice(env, "FOREIGNDESK_PLACEHOLDER_STYLE", PLACEHOLDER_STYLES, "[]"),
+        # How glossary terms and inline Markdown are hidden from the model (segment.PLACEHOLDER_STYLES).
+        # "[]" survived both demo pivot hops in 4 SentencePiece pieces without gluing to the next word
+        # (bench/placeholders.py); measure again with real packages and switch if a real model mangles it.
+        placeholder_style=_choice(env, "FOREIGNDESK_PLACEHOLDER_STYLE", tuple(PLACEHOLDER_STYLES), "[]"),
     )

@@ -170,7 +170,7 @@ def translate_texts(
                 article.vi_masks[unit.id] = mask(unit.tokens, style, lambda text: glossary.find(text, SOURCE_LANGUAGE))
                 pivot_jobs.append((article, unit))
     models: dict[tuple[str, str], object] = {}
-    english = _run(engine, models, [a.vi_masks[u.id].text for a, u in pivot_jobs], SOURCE_LANGUAGE, PIVOT_LANGUAGE)
+    english = _run(engine, models, [a.vi_masks[u.id].text for a, u in pivot_jobs], SOURCE_LANGUAGE, PIVOT_LANGUAGE, style)
     for (article, unit), output in zip(pivot_jobs, english):
         article.pivot[unit.id] = Masked(output, article.vi_masks[unit.id].slots, style)
         if unit.id not in article.hits.get(PIVOT_LANGUAGE, {}):
@@ -184,7 +184,7 @@ def translate_texts(
         if lang == PIVOT_LANGUAGE:
             continue
         jobs = [(a, u) for a in articles if lang in a.source.languages for u in a.needed(lang) if u.id in a.pivot]
-        outputs = _run(engine, models, [a.pivot[u.id].text for a, u in jobs], PIVOT_LANGUAGE, lang)
+        outputs = _run(engine, models, [a.pivot[u.id].text for a, u in jobs], PIVOT_LANGUAGE, lang, style)
         for (article, unit), output in zip(jobs, outputs):
             article.texts.setdefault(lang, {})[unit.id] = output
             used = article.used.setdefault(lang, set())
@@ -208,12 +208,19 @@ def _lookups(memory: Memory | None, units: list[Unit], language: str) -> dict[st
     return found
 
 
-def _run(engine: Engine, models: dict, texts: list[str], from_code: str, to_code: str) -> list[str]:
-    """One engine call for a language pair (none when memory covered everything)."""
-    if not texts:
-        return []
-    models[(from_code, to_code)] = engine.model(from_code, to_code)
-    return engine.translate(texts, from_code, to_code)
+def _run(engine: Engine, models: dict, texts: list[str], from_code: str, to_code: str, style: PlaceholderStyle) -> list[str]:
+    """One engine call for a language pair, for the texts that have words in them.
+
+    A text of placeholders, digits and punctuation only (an image, a cell "2025") is
+    its own translation; with nothing left (memory covered everything) there is no call.
+    """
+    prose = [i for i, text in enumerate(texts) if any(c.isalpha() for c in style.strict.sub("", text))]
+    outputs = list(texts)
+    if prose:
+        models[(from_code, to_code)] = engine.model(from_code, to_code)
+        for i, output in zip(prose, engine.translate([texts[i] for i in prose], from_code, to_code)):
+            outputs[i] = output
+    return outputs
 
 
 def _restore_all(article: _Article, lang: str, glossary: Glossary) -> None:
@@ -294,7 +301,8 @@ def _results(article: _Article, glossary: Glossary, models: dict, style: Placeho
         body = article.document.render(texts)
         findings = run_checks(segments, [DocumentResult("body", lang, article.source.body, body)])
         pairs = article.used.get(lang, set())
-        used = [models[pair] for pair in ((SOURCE_LANGUAGE, PIVOT_LANGUAGE), (PIVOT_LANGUAGE, lang)) if pair in pairs]
+        used = [models[pair] for pair in ((SOURCE_LANGUAGE, PIVOT_LANGUAGE), (PIVOT_LANGUAGE, lang))
+                if pair in pairs and pair in models]
         out[lang] = Translation(
             language=lang,
             title=texts.get("title", ""),
@@ -302,7 +310,7 @@ def _results(article: _Article, glossary: Glossary, models: dict, style: Placeho
             body=body,
             findings=[finding.as_dict() for finding in findings],
             models=used,
-            memory_hits=len(hits),
+            memory_hits=sum(1 for segment in segments if segment.memory is not None),
             segments=len(segments),
         )
     return out
