@@ -170,3 +170,11 @@ def test_repeated_runs():
     assert repeated_runs("的的的的省") == {("的",): 4}
     assert repeated_runs("a b c a b c a b c") == {("a", "b", "c"): 3}
     assert repeated_runs("... ... ... ...") == {}
+
+
+def test_units_from_memory_get_only_the_glossary_checks():
+    """A person approved them: numbers or leftover words are not re-flagged, a glossary change is."""
+    approved = seg("Chè Thái Nguyên tăng 8,5%.", "Thai tea nổi tiếng up 8,5%.", terms=(TEA,), memory=MEMORY)
+    assert sorted(f.check for f in run_checks([approved])) == ["glossary-missing", "memory"]
+    machine = seg("Chè Thái Nguyên tăng 8,5%.", "Thai tea nổi tiếng up 8,5%.", terms=(TEA,))
+    assert {"glossary-missing", "numbers", "untranslated"} <= {f.check for f in run_checks([machine])}

@@ -10,13 +10,17 @@ to the reviewer.
 Segment checks look at one translated unit (:class:`SegmentResult`); document
 checks at a whole body (:class:`DocumentResult`). Severities: ``error`` (the
 reviewer must fix it), ``warning`` (look at it), ``info`` (for the record).
+A unit reused from the translation memory was already approved by a person:
+only the checks marked ``on_memory`` (the glossary may have changed since, and
+the reuse itself is marked) look at it again.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import ClassVar
 
 from foreigndesk.glossary import Entry, fold
@@ -53,7 +57,7 @@ class Finding:
     message: str
 
     def as_dict(self) -> dict[str, str]:
-        return asdict(self)
+        return {"check": self.check, "severity": self.severity, "segment": self.segment, "message": self.message}
 
 
 class Check:
@@ -64,6 +68,7 @@ class Check:
     description: ClassVar[str]
     severity: ClassVar[str] = "warning"
     scope: ClassVar[str] = "segment"  # or "document"
+    on_memory: ClassVar[bool] = False  # also look at units reused from the translation memory
 
     def problems(self, item) -> list[str]:
         """What is wrong with ``item`` (a :class:`SegmentResult` or :class:`DocumentResult`)."""
@@ -86,7 +91,7 @@ def run_checks(segments: list[SegmentResult], documents: list[DocumentResult] = 
     active = list(checks if checks is not None else CHECKS.values())
     for item in segments:
         for check in active:
-            if check.scope == "segment":
+            if check.scope == "segment" and (item.memory is None or check.on_memory):
                 findings.extend(_run(check, item, item.unit.id))
     for document in documents:
         for check in active:
@@ -121,6 +126,7 @@ class GlossaryMissing(Check):
     name = "Glossary term missing"
     description = "A term of the provincial glossary in the source does not appear, as the glossary writes it, in the translation."
     severity = "error"
+    on_memory = True
 
     def problems(self, item: SegmentResult) -> list[str]:
         out = []
@@ -139,6 +145,7 @@ class GlossaryForbidden(Check):
     name = "Forbidden rendering"
     description = "The translation uses a rendering the glossary forbids for a term of the source."
     severity = "error"
+    on_memory = True
 
     def problems(self, item: SegmentResult) -> list[str]:
         out = []
@@ -160,6 +167,7 @@ class FormerName(Check):
     name = "Former name"
     description = "The source names a body by a name it no longer has (2025 reorganisation, merger with Bắc Kạn)."
     severity = "info"
+    on_memory = True
 
     def problems(self, item: SegmentResult) -> list[str]:
         return [
@@ -389,6 +397,11 @@ _LABELS = {"li": "list items", "cell": "table cells", "alt": "images", ">": "quo
 
 def structure(markdown: str) -> Counter:
     """What a reviewer would see broken: headings per level, list items, quotes, cells, links, images, code."""
+    return Counter(dict(_structure(markdown)))
+
+
+@functools.lru_cache(maxsize=256)
+def _structure(markdown: str) -> tuple[tuple[str, int], ...]:
     document = parse(markdown)
     counts: Counter = Counter()
     for unit in document.units:
@@ -404,7 +417,7 @@ def structure(markdown: str) -> Counter:
     fences = sum(1 for part in document.parts if isinstance(part, str)
                  for line in part.splitlines() if re.match(r"^[ \t>]*(```|~~~)", line))
     counts["code block fences"] += fences
-    return +counts
+    return tuple(sorted((+counts).items()))
 
 
 def _inline_counts(tokens, counts: Counter) -> None:
@@ -445,6 +458,7 @@ class MemoryHit(Check):
     name = "From translation memory"
     description = "This segment was not machine-translated: it is a translation a reviewer approved before, reused exactly."
     severity = "info"
+    on_memory = True
 
     def problems(self, item: SegmentResult) -> list[str]:
         return [f"reused the translation {item.memory.describe()}"] if item.memory is not None else []

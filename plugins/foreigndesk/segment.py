@@ -25,6 +25,7 @@ and the desk must never download one.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -709,6 +710,7 @@ def _capitalised(value: str, before: str) -> str:
     return value
 
 
+@functools.lru_cache(maxsize=8192)
 def plain_text(text: str) -> str:
     """A unit's prose only: code spans, URLs, HTML and link destinations removed, markup dropped."""
     return _plain(tokenize_inline(text))

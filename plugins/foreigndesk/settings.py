@@ -46,7 +46,8 @@ class Settings:
     # Translation (issue 4). Defaults keep older callers that build Settings by hand working.
     glossary_dir: Path = REPO_ROOT / "glossary"
     beam_size: int = 4
-    batch_tokens: int = 4096
+    batch_tokens: int = 1024
+    engine_threads: int = 0  # 0: every CPU the process may use
     max_sentence_tokens: int = 200
     placeholder_style: str = "[]"
 
@@ -97,7 +98,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_article_bytes=_int(env, "FOREIGNDESK_MAX_ARTICLE_BYTES", 1024 * 1024),
         glossary_dir=Path(env.get("FOREIGNDESK_GLOSSARY_DIR", str(REPO_ROOT / "glossary"))),
         beam_size=_int(env, "FOREIGNDESK_BEAM_SIZE", 4),
-        batch_tokens=_int(env, "FOREIGNDESK_BATCH_TOKENS", 4096),
+        batch_tokens=_int(env, "FOREIGNDESK_BATCH_TOKENS", 1024),
+        engine_threads=_int(env, "FOREIGNDESK_ENGINE_THREADS", len(os.sched_getaffinity(0))),
         max_sentence_tokens=_int(env, "FOREIGNDESK_MAX_SENTENCE_TOKENS", 200),
         # How glossary terms and inline Markdown are hidden from the model (segment.PLACEHOLDER_STYLES).
         # "[]" survived both demo pivot hops in 4 SentencePiece pieces without gluing to the next word

@@ -163,8 +163,9 @@ def translate_texts(
     pivot_jobs: list[tuple[_Article, Unit]] = []
     for article in articles:
         wanted = {unit.id for lang in article.source.languages for unit in article.needed(lang)}
-        english_hits = article.hits.get(PIVOT_LANGUAGE) or _lookups(memory, article.units, PIVOT_LANGUAGE)
-        article.hits.setdefault(PIVOT_LANGUAGE, english_hits)
+        if PIVOT_LANGUAGE not in article.hits:
+            article.hits[PIVOT_LANGUAGE] = _lookups(memory, article.units, PIVOT_LANGUAGE)
+        english_hits = article.hits[PIVOT_LANGUAGE]
         for unit in article.units:
             if unit.id in wanted and unit.id not in english_hits and unit.parent not in english_hits:
                 article.vi_masks[unit.id] = mask(unit.tokens, style, lambda text: glossary.find(text, SOURCE_LANGUAGE))
