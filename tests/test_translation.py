@@ -367,3 +367,27 @@ def test_the_provincial_glossary_gives_the_official_terms(engine):
     assert result["zh"].body.startswith("太原省人民委员会 ") and "琅勃拉邦省" in result["zh"].body
     assert "문화체육관광국" in result["ko"].body and "루앙프라방주" in result["ko"].body
     assert not [f for f in result["en"].findings if f["check"].startswith("glossary-m")]
+
+
+def test_an_image_in_approved_english_pivots_its_alt_and_title(engine, glossary, tmp_path):
+    memory = TranslationMemory(LocalStore(tmp_path / "store"))
+    source = '![Đồi chè](a_b.jpg "Chè Việt Nam")'
+    memory.remember(MemoryRecord("vi", "en", source, '![Tea hill](a_b.jpg "Tea of Vietnam")', "a", "r", "body.1",
+                                 "reviewer_en", "2025-05-19T09:00:00+00:00", "k"))
+    counting = CountingEngine(engine)
+    result = translate_texts([SourceText("Chè", "", source + "\n", ("en", "zh"))], counting, glossary, memory)[0]
+    assert result["en"].body == '![Tea hill](a_b.jpg "Tea of Vietnam")\n'
+    assert counting.calls[-1] == ("en", "zh", ["Tea", "Tea hill", "Tea of Vietnam"])
+    assert result["zh"].body == '![茶 hill](a_b.jpg "茶 的 越南")\n'
+
+
+def test_the_review_form_lists_the_findings(engine, glossary, tmp_path):
+    from foreigndesk.review import build_form
+
+    store = LocalStore(tmp_path / "store")
+    article = _register(store, _article_bytes())
+    translate_revision(store, engine, article.article_id, article.revision, glossary=glossary)
+    body = build_form(store, article.article_id, article.revision, "en").body
+    assert body.splitlines()[0].startswith("**⚠ DEMO MODEL")
+    checks = body.split("### Checks (", 1)[1]
+    assert checks.splitlines()[2] == "- **error** `numbers` body.2: 8,5 of the source is missing or changed in the translation"

@@ -105,7 +105,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
     from foreigndesk.glossary import GlossaryError, load_glossary
     from foreigndesk.memory import TranslationMemory
     from foreigndesk.segment import PLACEHOLDER_STYLES
-    from foreigndesk.store import open_store
+    from foreigndesk.store import StoreError, open_store
     from foreigndesk.translation import SourceText, translate_texts
 
     settings = load_settings()
@@ -120,7 +120,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
         memory = TranslationMemory(open_store(args.store or settings.store))
         result = translate_texts([SourceText(title, summary, body, languages)], ArgosEngine.from_settings(settings),
                                  glossary, memory, PLACEHOLDER_STYLES[settings.placeholder_style])[0]
-    except (OSError, UnicodeDecodeError, GlossaryError, MissingModel) as error:
+    except (OSError, UnicodeDecodeError, GlossaryError, MissingModel, StoreError) as error:
         print(f"foreigndesk: {error}", file=sys.stderr)
         return 1
     payload = {

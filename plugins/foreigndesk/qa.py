@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from foreigndesk.glossary import Entry, fold
-from foreigndesk.segment import Image, Problem, Span, Unit, Verbatim, parse, plain_text, tokenize_inline
+from foreigndesk.segment import Image, RestoreProblem, Span, Unit, Verbatim, parse, plain_text, tokenize_inline
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -37,7 +37,7 @@ class SegmentResult:
     language: str
     target: str  # the translated Markdown of the unit
     terms: tuple[Entry, ...] = ()  # glossary entries found in the source, once per occurrence
-    placeholder_problems: tuple[Problem, ...] = ()
+    placeholder_problems: tuple[RestoreProblem, ...] = ()
     memory: object = None  # memory.MemoryRecord when the unit came from the translation memory
 
 

@@ -179,8 +179,9 @@ _INLINE = re.compile(
 class _Children:
     """Numbers the child units (image alt/title) of one parent unit."""
 
-    def __init__(self, parent_id: str, parent_kind: str) -> None:
+    def __init__(self, parent_id: str, parent_kind: str, style: PlaceholderStyle) -> None:
         self.parent_id = parent_id
+        self.style = style
         self.depth = len(parent_kind) - len(parent_kind.lstrip(">"))
         self.units: list[Unit] = []
         self.images = 0
@@ -189,11 +190,11 @@ class _Children:
         self.images += 1
         base = f"{self.parent_id}.img{self.images}"
         quote = ">" * self.depth
-        alt_unit = inline_unit(f"{base}.alt", quote + "alt", alt, parent=self.parent_id)
+        alt_unit = inline_unit(f"{base}.alt", quote + "alt", alt, parent=self.parent_id, style=self.style)
         self.units.extend(alt_unit)
         title_id = ""
         if title.strip():
-            title_unit = inline_unit(f"{base}.title", quote + "img-title", title, parent=self.parent_id)
+            title_unit = inline_unit(f"{base}.title", quote + "img-title", title, parent=self.parent_id, style=self.style)
             self.units.extend(title_unit)
             title_id = title_unit[0].id
         return alt_unit[0].id, title_id
@@ -278,11 +279,16 @@ def _emphasis(match: re.Match[str], kind: str) -> tuple[str, str]:
     return (match.group("etext") or match.group("etext2")), whole[:1]
 
 
+def inline_tokens(unit_id: str, kind: str, text: str, style: PlaceholderStyle = DEFAULT_STYLE) -> tuple[tuple[Token, ...], list[Unit]]:
+    """Tokens of a unit's text, and the child units (alt, image title) its images refer to by id."""
+    children = _Children(unit_id, kind, style)
+    return tokenize_inline(text, children, style), children.units
+
+
 def inline_unit(unit_id: str, kind: str, text: str, parent: str = "", style: PlaceholderStyle = DEFAULT_STYLE) -> list[Unit]:
     """A unit of inline Markdown (a title, a cell, an alt text) followed by its image children."""
-    children = _Children(unit_id, kind)
-    tokens = tokenize_inline(text, children, style)
-    return [Unit(unit_id, kind, text, parent, tokens), *children.units]
+    tokens, children = inline_tokens(unit_id, kind, text, style)
+    return [Unit(unit_id, kind, text, parent, tokens), *children]
 
 
 # --- Blocks ---------------------------------------------------------------------------------------
@@ -605,12 +611,12 @@ def mask(tokens: Iterable[Token], style: PlaceholderStyle = DEFAULT_STYLE, find_
 
 
 @dataclass(frozen=True)
-class Problem:
+class RestoreProblem:
     severity: str  # error, warning
     message: str
 
 
-def restore(output: str, masked: Masked, value_of: Callable[[int, Slot], str]) -> tuple[str, list[Problem]]:
+def restore(output: str, masked: Masked, value_of: Callable[[int, Slot], str]) -> tuple[str, list[RestoreProblem]]:
     """Put every placeholder's value back into a model output; say what could not be put back.
 
     ``value_of(n, slot)`` gives the target text of a term, verbatim or image slot.
@@ -619,16 +625,16 @@ def restore(output: str, masked: Masked, value_of: Callable[[int, Slot], str]) -
     so the Markdown stays balanced.
     """
     style, slots = masked.style, masked.slots
-    problems: list[Problem] = []
+    problems: list[RestoreProblem] = []
     found: list[tuple[re.Match[str], int]] = []
     for match in style.loose.finditer(output):
         number = int(match.group(1))
         if number >= len(slots):
-            problems.append(Problem("error", f"the model produced {match.group(0)!r}, which stands for nothing; removed"))
+            problems.append(RestoreProblem("error", f"the model produced {match.group(0)!r}, which stands for nothing; removed"))
             found.append((match, -1))
             continue
         if match.group(0) != style.make(number):
-            problems.append(Problem("warning", f"placeholder {style.make(number)} came back as {match.group(0)!r}; restored"))
+            problems.append(RestoreProblem("warning", f"placeholder {style.make(number)} came back as {match.group(0)!r}; restored"))
         found.append((match, number))
     first: dict[int, int] = {}
     for position, (_, number) in enumerate(found):
@@ -636,7 +642,7 @@ def restore(output: str, masked: Masked, value_of: Callable[[int, Slot], str]) -
             continue
         if number in first:
             slot = slots[number]
-            problems.append(Problem("warning" if slot.kind in ("term", "verbatim", "image") else "error",
+            problems.append(RestoreProblem("warning" if slot.kind in ("term", "verbatim", "image") else "error",
                                     f"placeholder {style.make(number)} ({_describe(slot)}) appears twice in the model output"))
             if slot.kind in ("open", "close"):
                 found[position] = (found[position][0], -1)
@@ -651,7 +657,7 @@ def restore(output: str, masked: Masked, value_of: Callable[[int, Slot], str]) -
             continue
         dropped.update((number, close))
         what = "lost" if number not in first or close not in first else "out of order"
-        problems.append(Problem("error", f"markup {slot.value!r}…{slots[close].value!r} {what} in the model output "
+        problems.append(RestoreProblem("error", f"markup {slot.value!r}…{slots[close].value!r} {what} in the model output "
                                          f"(placeholders {style.make(number)}…{style.make(close)}); the markup was left out"))
     pieces: list[str] = []
     last = 0
@@ -675,10 +681,10 @@ def restore(output: str, masked: Masked, value_of: Callable[[int, Slot], str]) -
         if number not in first and slot.kind in ("term", "verbatim", "image"):
             value = value_of(number, slot)
             text = f"{text} {value}".strip()
-            problems.append(Problem("error", f"placeholder {style.make(number)} ({_describe(slot)}) was lost by the model; "
+            problems.append(RestoreProblem("error", f"placeholder {style.make(number)} ({_describe(slot)}) was lost by the model; "
                                              f"{value!r} was appended at the end of the segment"))
     if style.name == "⟦⟧" and re.search("[⟦⟧〚〛]", text):
-        problems.append(Problem("error", "a garbled placeholder bracket is left in the output"))
+        problems.append(RestoreProblem("error", "a garbled placeholder bracket is left in the output"))
     return text, problems
 
 

@@ -36,12 +36,11 @@ from foreigndesk.segment import (
     PlaceholderStyle,
     Slot,
     Unit,
-    _Children,
+    inline_tokens,
     inline_unit,
     mask,
     parse,
     restore,
-    tokenize_inline,
 )
 from foreigndesk.settings import SOURCE_LANGUAGE
 from foreigndesk.store import Store
@@ -267,10 +266,9 @@ def _pivot_from_memory(article: _Article, glossary: Glossary, style: Placeholder
     for unit in article.units:
         if unit.id not in english_hits or unit.id not in need:
             continue
-        children = _Children(unit.id, unit.kind)
-        tokens = tokenize_inline(english_hits[unit.id].target, children, style)
+        tokens, children = inline_tokens(unit.id, unit.kind, english_hits[unit.id].target, style)
         article.pivot[unit.id] = mask(tokens, style, lambda text: glossary.find(text, PIVOT_LANGUAGE))
-        for child in children.units:
+        for child in children:
             if child.id in article.by_id and child.id not in article.pivot:
                 article.pivot[child.id] = mask(child.tokens, style, lambda text: glossary.find(text, PIVOT_LANGUAGE))
 
