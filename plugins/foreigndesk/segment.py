@@ -436,7 +436,12 @@ def parse(markdown: str, id_prefix: str = "body", style: PlaceholderStyle = DEFA
             index += 1
             continue
         heading = _HEADING.match(rest)
-        if heading and heading.group(3).strip():
+        if heading and not heading.group(3).strip():  # an empty heading: nothing to translate
+            build.close()
+            build.literal(line + newline)
+            index += 1
+            continue
+        if heading:
             in_list = False
             build.start(quote + heading.group(1), f"h{len(heading.group(2))}", heading.group(3), depth,
                         suffix=heading.group(4), joinable=False)

@@ -173,8 +173,7 @@ def translate_texts(
     english = _run(engine, models, [a.vi_masks[u.id].text for a, u in pivot_jobs], SOURCE_LANGUAGE, PIVOT_LANGUAGE, style)
     for (article, unit), output in zip(pivot_jobs, english):
         article.pivot[unit.id] = Masked(output, article.vi_masks[unit.id].slots, style)
-        if unit.id not in article.hits.get(PIVOT_LANGUAGE, {}):
-            article.used.setdefault(PIVOT_LANGUAGE, set()).add((SOURCE_LANGUAGE, PIVOT_LANGUAGE))
+        article.used.setdefault(PIVOT_LANGUAGE, set()).add((SOURCE_LANGUAGE, PIVOT_LANGUAGE))
     for article in articles:
         _restore_all(article, PIVOT_LANGUAGE, glossary)
         _pivot_from_memory(article, glossary, style)
@@ -235,12 +234,10 @@ def _restore_all(article: _Article, lang: str, glossary: Glossary) -> None:
         texts[unit_id] = record.target
     raw = {unit.id: (article.pivot[unit.id].text if lang == PIVOT_LANGUAGE else texts.get(unit.id))
            for unit in article.needed(lang) if unit.id in article.pivot}
+    value_of = _values(lang, texts)  # reads texts as they fill up: children first, then their parent
     for unit in sorted(article.needed(lang), key=lambda u: -u.id.count(".")):
-        if raw.get(unit.id) is None:
-            continue
-        masked = article.pivot[unit.id]
-        value_of = _values(lang, texts)
-        texts[unit.id], problems[unit.id] = restore(raw[unit.id], masked, value_of)
+        if raw.get(unit.id) is not None:
+            texts[unit.id], problems[unit.id] = restore(raw[unit.id], article.pivot[unit.id], value_of)
 
 
 def _values(lang: str, texts: Mapping[str, str]) -> Callable[[int, Slot], str]:
