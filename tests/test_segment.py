@@ -207,3 +207,34 @@ def test_joining_sentences():
     assert join_sentences(["A.", "B."], "en") == "A. B."
     assert join_sentences(["你好。", "再见。"], "zh") == "你好。再见。"
     assert join_sentences(["안녕.", "잘 가."], "ko") == "안녕. 잘 가."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "#\n\n## \n\nChữ\n",
+        "```\nkhông đóng\n",
+        "Dấu `mở không đóng và **đậm lẻ\n",
+        "a | b\nkhông phải bảng\n",
+        "Dòng một\r\nDòng hai\r\n\r\n- mục\r\n",
+        "[[lồng]](u) ![a](b) ![](c) [x][y] <b>in</b> \\* sao\n",
+        "> - trích mục\n>   tiếp\n> \n> 1) số\n",
+        "",
+    ],
+)
+def test_odd_markdown_never_breaks(text):
+    document = parse(text)
+    once = document.render({unit.id: unit.text for unit in document.units})
+    again = parse(once)
+    assert again.structure() == document.structure()
+    assert again.render({unit.id: unit.text for unit in again.units}) == once
+    texts = {unit.id: unit.text for unit in document.units}
+
+    def value_of(_, slot: Slot) -> str:
+        if slot.kind == "image":
+            return slot.image.render(texts[slot.image.alt_id], texts.get(slot.image.title_id, ""))
+        return slot.value
+
+    for unit in document.units:
+        masked = mask(unit.tokens)
+        assert restore(masked.text, masked, value_of) == (unit.text, [])
