@@ -17,7 +17,9 @@ With real packages installed, run it again before changing FOREIGNDESK_PLACEHOLD
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -38,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.installed:
         home = Path(tempfile.mkdtemp(prefix="foreigndesk-placeholders-"))
+        atexit.register(shutil.rmtree, home, ignore_errors=True)
         os.environ.update(ARGOS_PACKAGES_DIR=str(home / "packages"), XDG_DATA_HOME=str(home / "data"),
                           XDG_CACHE_HOME=str(home / "cache"), XDG_CONFIG_HOME=str(home / "config"))
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")

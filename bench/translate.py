@@ -30,14 +30,17 @@ count for every row.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 HOME = Path(tempfile.mkdtemp(prefix="foreigndesk-bench-"))
+atexit.register(shutil.rmtree, HOME, ignore_errors=True)
 os.environ.update(
     ARGOS_PACKAGES_DIR=str(HOME / "packages"),
     XDG_DATA_HOME=str(HOME / "data"),
