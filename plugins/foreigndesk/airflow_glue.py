@@ -123,7 +123,9 @@ def translate_article() -> list[str]:
     drafts = translate_revision(store, shared_engine(), article_id, revision)
     for draft in drafts:
         notice = " (DEMO MODEL)" if draft.demo_model else ""
-        print(f"draft {draft.language}{notice}: {draft.title}")
+        counts = {level: sum(f["severity"] == level for f in draft.findings) for level in ("error", "warning")}
+        print(f"draft {draft.language}{notice}: {draft.title} — {counts['error']} error(s), "
+              f"{counts['warning']} warning(s), {draft.memory_hits}/{draft.segments} segment(s) from memory")
     return [draft.language for draft in drafts]
 
 

@@ -112,10 +112,14 @@ def _print_publish(result) -> None:  # type: ignore[no-untyped-def]
 
 
 def cmd_models_ensure(args: argparse.Namespace) -> int:
-    from foreigndesk.models import ensure_models
+    from foreigndesk.models import InstallError, ensure_models
 
     settings = load_settings()
-    result = ensure_models(Path(args.models_dir) if args.models_dir else settings.models_dir, settings.languages)
+    try:
+        result = ensure_models(Path(args.models_dir) if args.models_dir else settings.models_dir, settings.languages)
+    except InstallError as error:
+        print(f"foreigndesk: {error}", file=sys.stderr)
+        return 1
     for pair in result["installed"]:
         print(f"installed {pair} from {settings.models_dir}")
     for pair in result["demo"]:
@@ -124,10 +128,92 @@ def cmd_models_ensure(args: argparse.Namespace) -> int:
 
 
 def cmd_models_install(args: argparse.Namespace) -> int:
-    from foreigndesk.models import install_folder
+    from foreigndesk.models import InstallError, install_source
 
-    for package in install_folder(Path(args.source)):
-        print(f"installed {package.from_code}-{package.to_code} {package.version} from {package.path.name}")
+    client = None
+    if args.source.startswith("s3://"):
+        import boto3  # credentials and endpoint from the standard AWS settings (AWS_*, AWS_ENDPOINT_URL_S3)
+
+        client = boto3.client("s3")
+    try:
+        packages = install_source(args.source, s3_client=client)
+    except InstallError as error:
+        print(f"foreigndesk: {error}", file=sys.stderr)
+        return 1
+    for package in packages:
+        print(f"installed {package.from_code}-{package.to_code} {package.version} from {package.path.name} (sha256 checked)")
+    return 0
+
+
+def _read_article_file(path: Path) -> tuple[str, str, str]:
+    """(title, summary, body) of a Markdown file, with or without YAML front matter."""
+    import unicodedata
+
+    import yaml
+
+    text = unicodedata.normalize("NFC", path.read_text(encoding="utf-8").lstrip("\ufeff"))
+    if text.startswith("---"):
+        head, sep, body = text[3:].partition("\n---")
+        if sep:
+            front = yaml.safe_load(head) or {}
+            if isinstance(front, dict):
+                return str(front.get("title") or ""), str(front.get("summary") or ""), body.partition("\n")[2].strip() + "\n"
+    return "", "", text
+
+
+def cmd_translate(args: argparse.Namespace) -> int:
+    from foreigndesk.engine import ArgosEngine, MissingModel
+    from foreigndesk.glossary import GlossaryError, load_glossary
+    from foreigndesk.memory import TranslationMemory
+    from foreigndesk.segment import PLACEHOLDER_STYLES
+    from foreigndesk.store import StoreError, open_store
+    from foreigndesk.translation import SourceText, translate_texts
+
+    settings = load_settings()
+    languages = tuple(lang.strip() for lang in args.lang.split(",") if lang.strip())
+    unknown = [lang for lang in languages if lang not in settings.languages]
+    if unknown or not languages:
+        print(f"foreigndesk: --lang {args.lang!r}: use some of {','.join(settings.languages)}", file=sys.stderr)
+        return 2
+    try:
+        title, summary, body = _read_article_file(Path(args.file))
+        glossary = load_glossary(settings.glossary_dir)
+        memory = TranslationMemory(open_store(args.store or settings.store))
+        result = translate_texts([SourceText(title, summary, body, languages)], ArgosEngine.from_settings(settings),
+                                 glossary, memory, PLACEHOLDER_STYLES[settings.placeholder_style])[0]
+    except (OSError, UnicodeDecodeError, GlossaryError, MissingModel, StoreError) as error:
+        print(f"foreigndesk: {error}", file=sys.stderr)
+        return 1
+    payload = {
+        lang: {"title": t.title, "summary": t.summary, "markdown": t.body, "findings": t.findings,
+               "models": [model.name for model in t.models], "memory_hits": t.memory_hits}
+        for lang, t in result.items()
+    }
+    if args.json:
+        print(json.dumps(payload, ensure_ascii=False, indent=1))
+        return 0
+    for lang, item in payload.items():
+        print(f"===== {lang} ({' + '.join(item['models']) or 'translation memory'})")
+        if item["title"]:
+            print(f"# {item['title']}\n")
+        print(item["markdown"])
+        for finding in item["findings"]:
+            print(f"  [{finding['severity']}] {finding['check']} {finding['segment']}: {finding['message']}")
+    return 0
+
+
+def cmd_glossary_check(args: argparse.Namespace) -> int:
+    from foreigndesk.glossary import check_glossary
+
+    folder = Path(args.dir) if args.dir else load_settings().glossary_dir
+    entries, problems = check_glossary(folder)
+    for problem in problems:
+        where = problem.where if problem.where == str(folder) else str(folder / problem.where)
+        print(f"{where}: {problem.kind}: {problem.message}")
+    if problems:
+        print(f"{len(problems)} problem(s) in {folder}; fix them, then run this again", file=sys.stderr)
+        return 1
+    print(f"glossary OK: {len(entries)} concepts in {folder}")
     return 0
 
 
@@ -182,12 +268,24 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--json", action="store_true")
     publish.set_defaults(func=cmd_publish)
 
+    translate = commands.add_parser("translate", help="translate one Markdown article with the installed models")
+    translate.add_argument("--file", required=True, help="the article (Markdown, front matter optional)")
+    translate.add_argument("--lang", default="en,zh,ko", help="target languages, e.g. en,zh,ko")
+    translate.add_argument("--store", help="store holding the translation memory (default: FOREIGNDESK_STORE)")
+    translate.add_argument("--json", action="store_true")
+    translate.set_defaults(func=cmd_translate)
+
+    glossary = commands.add_parser("glossary", help="the provincial glossary").add_subparsers(dest="glossary", required=True)
+    glossary_check = glossary.add_parser("check", help="report duplicates, conflicts, empty targets and malformed rows")
+    glossary_check.add_argument("--dir", help="glossary folder (default: FOREIGNDESK_GLOSSARY_DIR or glossary/)")
+    glossary_check.set_defaults(func=cmd_glossary_check)
+
     models = commands.add_parser("models", help="translation models").add_subparsers(dest="models", required=True)
     ensure = models.add_parser("ensure", help="install models/ and fill missing pairs with demo models")
     ensure.add_argument("--models-dir")
     ensure.set_defaults(func=cmd_models_ensure)
-    install = models.add_parser("install", help="install every .argosmodel in a folder")
-    install.add_argument("source")
+    install = models.add_parser("install", help="install the .argosmodel files of SOURCE, checked against its SHA256SUMS")
+    install.add_argument("source", help="a folder, s3://bucket/prefix or an https URL (file or folder/)")
     install.set_defaults(func=cmd_models_install)
     listing = models.add_parser("list", help="installed models")
     listing.add_argument("--json", action="store_true")

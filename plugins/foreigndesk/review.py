@@ -92,6 +92,16 @@ def _side_by_side(source: str, translation: str, language: str) -> list[str]:
     return lines
 
 
+def _findings(findings: list[dict[str, str]]) -> list[str]:
+    """The translate stage's QA findings (errors first); "memory" findings mark reused approved text."""
+    if not findings:
+        return []
+    order = {"error": 0, "warning": 1, "info": 2}
+    ranked = sorted(findings, key=lambda f: order.get(f["severity"], 3))
+    return [f"### Checks ({len(findings)})", "",
+            *[f"- **{f['severity']}** `{f['check']}` {f['segment']}: {f['message']}" for f in ranked], ""]
+
+
 def build_form(
     store: Store, article_id: str, revision: str, language: str, reviewers: Mapping[str, list[str]] | None = None
 ) -> ReviewForm:
@@ -110,6 +120,7 @@ def build_form(
         f"- **Source:** {article.source_url or 'not given'}",
         f"- **Model:** {draft.model_name} ({draft.model_version})",
         "",
+        *_findings(draft.findings),
         f"### Title ({language})",
         "",
         _quoted(draft.title),

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from foreigndesk.segment import PLACEHOLDER_STYLES
+
 #: The repository root when the package runs from a checkout (plugins/foreigndesk/..).
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,6 +61,13 @@ class Settings:
     sources: tuple[OutletSources, ...] = ()
     feed_markers: tuple[str, ...] = DEFAULT_FEED_MARKERS
     aws_conn_id: str = DEFAULT_AWS_CONN_ID
+    # Translation (issue 4). Defaults keep older callers that build Settings by hand working.
+    glossary_dir: Path = REPO_ROOT / "glossary"
+    beam_size: int = 4
+    batch_tokens: int = 1024
+    engine_threads: int = 0  # 0: every CPU the process may use
+    max_sentence_tokens: int = 200
+    placeholder_style: str = "[]"
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -112,6 +121,13 @@ def _sources(env: Mapping[str, str], inbox: Path, outlets: tuple[str, ...]) -> t
     return tuple(sources)
 
 
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = env.get(name) or default
+    if value not in allowed:
+        raise SettingsError(f"{name}={value!r} is not one of {list(allowed)}; e.g. {name}={default}")
+    return value
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the desk's settings from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -137,4 +153,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sources=_sources(env, inbox, outlets),
         feed_markers=_split(env.get("FOREIGNDESK_FEED_MARKERS", ",".join(DEFAULT_FEED_MARKERS))),
         aws_conn_id=env.get("FOREIGNDESK_AWS_CONN_ID", DEFAULT_AWS_CONN_ID),
+        glossary_dir=Path(env.get("FOREIGNDESK_GLOSSARY_DIR", str(REPO_ROOT / "glossary"))),
+        beam_size=_int(env, "FOREIGNDESK_BEAM_SIZE", 4),
+        batch_tokens=_int(env, "FOREIGNDESK_BATCH_TOKENS", 1024),
+        engine_threads=_int(env, "FOREIGNDESK_ENGINE_THREADS", len(os.sched_getaffinity(0))),
+        max_sentence_tokens=_int(env, "FOREIGNDESK_MAX_SENTENCE_TOKENS", 200),
+        # How glossary terms and inline Markdown are hidden from the model (segment.PLACEHOLDER_STYLES).
+        # "[]" survived both demo pivot hops in 4 SentencePiece pieces without gluing to the next word
+        # (bench/placeholders.py); measure again with real packages and switch if a real model mangles it.
+        placeholder_style=_choice(env, "FOREIGNDESK_PLACEHOLDER_STYLE", tuple(PLACEHOLDER_STYLES), "[]"),
     )
