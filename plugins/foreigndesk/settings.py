@@ -21,6 +21,8 @@ DEFAULT_OUTLETS = ("baothainguyen", "tntv")
 DEFAULT_LANGUAGES = ("en", "zh", "ko")
 SOURCE_LANGUAGE = "vi"
 DEFAULT_REVIEWERS = {lang: [f"reviewer_{lang}"] for lang in DEFAULT_LANGUAGES}
+#: How a review opening (or expiring) is announced; see foreigndesk.notify.
+NOTIFY_CHANNELS = ("log", "email", "webhook")
 
 
 class SettingsError(ValueError):
@@ -41,6 +43,12 @@ class Settings:
     publish_cron: str
     timezone: str
     max_article_bytes: int
+    #: How long a translator has to answer a review before it expires (nothing is approved then).
+    review_timeout_seconds: int = 2 * 24 * 3600
+    #: Where review notices go: any of NOTIFY_CHANNELS.
+    notify: tuple[str, ...] = ("log",)
+    #: The desk's review mailbox(es) for the "email" channel.
+    notify_email_to: tuple[str, ...] = ()
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -69,6 +77,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(
             f"FOREIGNDESK_LANGUAGES names {unknown}; the desk translates into {list(DEFAULT_LANGUAGES)}"
         )
+    notify = _split(env.get("FOREIGNDESK_NOTIFY", "log"))
+    unknown_channels = [name for name in notify if name not in NOTIFY_CHANNELS]
+    if unknown_channels:
+        raise SettingsError(f"FOREIGNDESK_NOTIFY names {unknown_channels}; use some of {list(NOTIFY_CHANNELS)}")
+    notify_email_to = _split(env.get("FOREIGNDESK_NOTIFY_EMAIL_TO", ""))
+    if "email" in notify and not notify_email_to:
+        raise SettingsError(
+            "FOREIGNDESK_NOTIFY includes 'email' but FOREIGNDESK_NOTIFY_EMAIL_TO is empty; "
+            "set it to the desk's review mailbox, e.g. review@desk.example"
+        )
     return Settings(
         store=env.get("FOREIGNDESK_STORE", str(REPO_ROOT / "content" / "store")),
         inbox=Path(env.get("FOREIGNDESK_INBOX", str(REPO_ROOT / "content" / "inbox"))),
@@ -80,4 +98,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         publish_cron=env.get("FOREIGNDESK_PUBLISH_CRON", "*/15 * * * *"),
         timezone=env.get("FOREIGNDESK_TIMEZONE", "Asia/Ho_Chi_Minh"),
         max_article_bytes=_int(env, "FOREIGNDESK_MAX_ARTICLE_BYTES", 1024 * 1024),
+        review_timeout_seconds=_int(env, "FOREIGNDESK_REVIEW_TIMEOUT_SECONDS", 2 * 24 * 3600),
+        notify=notify,
+        notify_email_to=notify_email_to,
     )
