@@ -136,7 +136,23 @@ class Probing(Responder):
         return super().patch(client, detail, user, payload)
 
 
-def test_approve_unchanged_approve_edited_reject_and_only_assigned_reviewers(desk, demo_models, airflow_db, hooks):
+@pytest.fixture
+def reviewers_variable(airflow_db):
+    """The desk chief's Variable: Chinese is reviewed by two people."""
+    from airflow.models.variable import Variable
+    from airflow.utils.session import create_session
+
+    value = {"en": ["reviewer_en"], "zh": ["reviewer_zh", "editor"], "ko": ["reviewer_ko"]}
+    with create_session() as session:
+        session.query(Variable).filter(Variable.key == "foreigndesk_reviewers").delete()
+        session.add(Variable(key="foreigndesk_reviewers", val=json.dumps(value)))
+    yield value
+    with create_session() as session:
+        session.query(Variable).filter(Variable.key == "foreigndesk_reviewers").delete()
+
+
+def test_approve_unchanged_approve_edited_reject_and_only_assigned_reviewers(desk, demo_models, airflow_db, hooks,
+                                                                            reviewers_variable):
     article = _register(desk, TEA.read_bytes(), TEA.name)
 
     def approve_unchanged(detail):
@@ -156,6 +172,8 @@ def test_approve_unchanged_approve_edited_reject_and_only_assigned_reviewers(des
     assert sorted((c["language"], c["user"], c["status"]) for c in responder.calls) == [
         ("en", "reviewer_en", 200), ("ko", "reviewer_ko", 200), ("zh", "reviewer_zh", 200)]
     assert sorted(d["subject"][:4] for d in responder.seen) == ["[EN]", "[KO]", "[ZH]"], "one form per language"
+    assigned = {language_of(d): [u["id"] for u in d["assigned_users"]] for d in responder.seen}
+    assert assigned == reviewers_variable
 
     en, zh, ko = (_decisions(desk, article, lang) for lang in ("en", "zh", "ko"))
     assert [(d.attempt, d.outcome, d.approved) for d in en] == [(1, "approved", True)]
@@ -177,7 +195,7 @@ def test_approve_unchanged_approve_edited_reject_and_only_assigned_reviewers(des
     for notice in opened:
         assert notice["link"].startswith(f"http://localhost:8080/dags/foreigndesk_translate/runs/{run.run_id}/"
                                          "tasks/review.round_1/required_actions?map_index=")
-        assert notice["reviewers"] == [f"reviewer_{notice['language']}"]
+        assert notice["reviewers"] == reviewers_variable[notice["language"]]
         assert notice["subject"].startswith(f"Review waiting: [{notice['language'].upper()}] Lễ hội Trà Tân Cương")
 
 

@@ -16,11 +16,10 @@ from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import Param, Variable, get_current_context
 from airflow.sdk.definitions.param import ParamsDict
 
-from foreigndesk.settings import Settings, load_settings
+from foreigndesk.settings import REVIEWERS_VARIABLE, Settings, load_settings
 from foreigndesk.store import Store, open_store
 
 OWNER = "foreigndesk"
-REVIEWERS_VARIABLE = "foreigndesk_reviewers"
 #: Airflow Connections the notice channels use (secrets stay in Airflow, never in the repo).
 SMTP_CONNECTION = "foreigndesk_smtp"
 WEBHOOK_CONNECTION = "foreigndesk_webhook"

@@ -21,6 +21,8 @@ DEFAULT_OUTLETS = ("baothainguyen", "tntv")
 DEFAULT_LANGUAGES = ("en", "zh", "ko")
 SOURCE_LANGUAGE = "vi"
 DEFAULT_REVIEWERS = {lang: [f"reviewer_{lang}"] for lang in DEFAULT_LANGUAGES}
+#: The Airflow Variable (JSON, language -> user ids) naming who reviews each language.
+REVIEWERS_VARIABLE = "foreigndesk_reviewers"
 #: How a review opening (or expiring) is announced; see foreigndesk.notify.
 NOTIFY_CHANNELS = ("log", "email", "webhook")
 
