@@ -21,7 +21,7 @@ import requests
 from foreigndesk.notify import LogChannel, WebhookChannel, review_expired, review_opened, send_all
 from foreigndesk.settings import load_settings
 
-LINK = "http://localhost:8080/dags/foreigndesk_translate/runs/r1/tasks/review.round_1/required_actions?map_index=0"
+LINK = "http://localhost:8080/dags/foreigndesk_translate/runs/r1/tasks/review.round_1/mapped/0/required_actions"
 SECRET = "s3cr3t-token"
 
 

@@ -192,9 +192,11 @@ def test_approve_unchanged_approve_edited_reject_and_only_assigned_reviewers(des
 
     opened = [n for n in hooks.notices if n["kind"] == "review_opened"]
     assert sorted(n["language"] for n in opened) == ["en", "ko", "zh"]
+    by_language = {language_of(d): d["task_instance"]["map_index"] for d in responder.seen}
     for notice in opened:
-        assert notice["link"].startswith(f"http://localhost:8080/dags/foreigndesk_translate/runs/{run.run_id}/"
-                                         "tasks/review.round_1/required_actions?map_index=")
+        assert notice["link"] == (f"http://localhost:8080/dags/foreigndesk_translate/runs/{run.run_id}/"
+                                  f"tasks/review.round_1/mapped/{by_language[notice['language']]}"
+                                  "/required_actions")
         assert notice["reviewers"] == reviewers_variable[notice["language"]]
         assert notice["subject"].startswith(f"Review waiting: [{notice['language'].upper()}] Lễ hội Trà Tân Cương")
 
@@ -221,16 +223,16 @@ def test_a_broken_approval_needs_a_fix_and_reopens_prefilled_until_fixed(desk, d
     forms = {d["task_instance"]["task_id"]: d for d in responder.seen}
     assert sorted(forms) == ["review.round_1", "review.round_2", "review.round_3"]
     assert all([u["id"] for u in d["assigned_users"]] == ["reviewer_en"] for d in forms.values())
-    assert not forms["review.round_1"]["body"].startswith("**⛔")
+    assert not forms["review.round_1"]["body"].startswith("**✖")
 
     second = forms["review.round_2"]
-    assert second["body"].startswith("**⛔ Fix needed (attempt 2).**")
+    assert second["body"].startswith("**✖ Fix needed (attempt 2).**")
     assert "The field 'body' came back as int, not text" in second["body"].split("###")[0]
     assert prefilled(second)["body"] == prefilled(forms["review.round_1"])["body"], "the earlier text is kept"
 
     third = forms["review.round_3"]
     problems = third["body"].split("Your own text is in the fields below")[0]
-    assert third["body"].startswith("**⛔ Fix needed (attempt 3).**")
+    assert third["body"].startswith("**✖ Fix needed (attempt 3).**")
     assert "the link https://tntv.vn/ocop-2025 from the source is missing" in problems
     assert "the image https://tntv.vn/anh/gian-hang.jpg from the source is missing" in problems
     assert prefilled(third)["body"] == link_lost, "the reviewer's own text is pre-filled"
@@ -248,9 +250,9 @@ def test_a_broken_approval_needs_a_fix_and_reopens_prefilled_until_fixed(desk, d
 
     opened = [n for n in hooks.notices if n["kind"] == "review_opened"]
     assert [(n["attempt"], n["link"].split("/tasks/")[1]) for n in opened] == [
-        (1, "review.round_1/required_actions?map_index=0"),
-        (2, "review.round_2/required_actions?map_index=0"),
-        (3, "review.round_3/required_actions?map_index=0"),
+        (1, "review.round_1/mapped/0/required_actions"),
+        (2, "review.round_2/mapped/0/required_actions"),
+        (3, "review.round_3/mapped/0/required_actions"),
     ]
     assert "It needs a fix" in opened[2]["text"]
 
@@ -324,4 +326,4 @@ def test_an_unanswered_review_expires_approves_nothing_and_tells_the_desk(desk, 
     assert len(expired) == 1
     assert expired[0]["subject"] == "Review expired, nothing approved: [EN] Hội chợ OCOP Thái Nguyên mở cửa — " \
                                     "Đài PT-TH Thái Nguyên (TNTV)"
-    assert expired[0]["link"].endswith("/tasks/review.round_1/required_actions?map_index=0")
+    assert expired[0]["link"].endswith("/tasks/review.round_1/mapped/0/required_actions")

@@ -99,12 +99,18 @@ def _reviewers() -> dict[str, list[str]] | None:
         ) from None
 
 
+#: Form fields a translator may leave empty (the UI disables the buttons while a required field is empty).
+OPTIONAL_FIELDS = ("summary", "note")
+
+
 def _form_params(defaults: dict[str, str]) -> dict[str, Param]:
+    optional = ["null", "string"]
     return {
         "title": Param(defaults.get("title", ""), type="string", title="Title"),
-        "summary": Param(defaults.get("summary", ""), type="string", title="Summary"),
+        "summary": Param(defaults.get("summary", ""), type=optional, title="Summary"),
         "body": Param(defaults.get("body", ""), type="string", format="multiline", title="Translation (Markdown)"),
-        "note": Param(defaults.get("note", ""), type="string", title="Note to the desk"),
+        "note": Param(defaults.get("note", ""), type=optional, title="Note to the desk",
+                      description="Optional: what you changed or why you reject it."),
     }
 
 
@@ -115,6 +121,7 @@ def clean_form_answer(params_input: Any) -> tuple[dict[str, str], list[str]]:
     schema (DESIGN.md); Airflow would then fail the task on resume. The desk
     checks it first: a missing or non-text field is reported (and, for an
     Approve, makes the decision "needs fix") instead of crashing the review.
+    An optional field left empty may come back as null: that is an empty text.
     """
     from foreigndesk.review import FORM_FIELDS
 
@@ -125,6 +132,8 @@ def clean_form_answer(params_input: Any) -> tuple[dict[str, str], list[str]]:
         value = given.get(name)
         if isinstance(value, str):
             fields[name] = value
+        elif value is None and name in OPTIONAL_FIELDS and name in given:
+            fields[name] = ""
         elif value is None:
             invalid.append(f"The form came back without the field '{name}'; your earlier text is kept.")
         else:
@@ -178,6 +187,25 @@ class _AirflowSmtp:
             hook.send_email_smtp(**kwargs)
 
 
+def form_link(task_instance: Any, base_url: str | None = None) -> str:
+    """The UI address of a task's review form.
+
+    Not ``HITLOperator.generate_link_to_ui``: for a mapped task it appends
+    ``?map_index=N``, which the 3.3 UI does not read ("No Task Instance found");
+    the UI's own route for a mapped task instance is ``…/mapped/N/required_actions``.
+    """
+    from urllib.parse import quote
+
+    from airflow.configuration import conf
+
+    base = (base_url or conf.get("api", "base_url", fallback="") or "").rstrip("/")
+    if not base:
+        return "(set [api] base_url to put links in notices)"
+    mapped = f"/mapped/{task_instance.map_index}" if task_instance.map_index is not None and task_instance.map_index >= 0 else ""
+    return (f"{base}/dags/{quote(task_instance.dag_id)}/runs/{quote(task_instance.run_id, safe=':+')}"
+            f"/tasks/{quote(task_instance.task_id)}{mapped}/required_actions")
+
+
 class ReviewOperator(HITLOperator):
     """One translator's review of one language, one attempt: the form is built from the store when it opens.
 
@@ -214,10 +242,7 @@ class ReviewOperator(HITLOperator):
         self.round = round
 
     def _link(self, context: Any) -> str:
-        try:
-            return self.generate_link_to_ui(task_instance=context["task_instance"])
-        except ValueError:
-            return "(set [api] base_url to put links in notices)"
+        return form_link(context["task_instance"])
 
     def execute(self, context: Any) -> Any:
         from airflow.sdk.exceptions import AirflowSkipException, TaskAwaitingInput
