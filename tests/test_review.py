@@ -82,8 +82,8 @@ def test_findings_errors_first_memory_hits_and_glossary_terms_marked(translated)
     form = build_form(store, article.article_id, article.revision, "en")
     lines = form.body.splitlines()
     assert lines[0] == "### Quality checks — fix these first", "no demo warning for a real model; checks come first"
-    assert lines[2].startswith("- ⛔ **error** · glossary · title: 'Trà Tân Cương'")
-    assert lines[3].startswith("- ⚠ **warning** · length · body segment 2: much shorter")
+    assert lines[2].startswith("- ✖ **error** · glossary · Title: 'Trà Tân Cương'")
+    assert lines[3].startswith("- ⚠ **warning** · length · ¶2: much shorter")
     summary_row = next(line for line in lines if line.startswith("| Summary |"))
     assert summary_row.endswith(f"| ♻ {draft.summary.replace('Thai Nguyen', '**Thai Nguyen**')} |")
     title_row = next(line for line in lines if line.startswith("| Title |"))
@@ -185,7 +185,7 @@ def test_a_broken_approve_is_needs_fix_never_approved_and_reopens_prefilled(tran
     assert plan_review(store, article.article_id, article.revision, "en", entry=False) == ReviewPlan(2, broken)
 
     form = build_form(store, article.article_id, article.revision, "en", None, broken, 2)
-    assert form.body.startswith("**⛔ Fix needed (attempt 2).** Your approval of attempt 1 (2025-05-19T08:30:00+00:00)")
+    assert form.body.startswith("**✖ Fix needed (attempt 2).** Your approval of attempt 1 (2025-05-19T08:30:00+00:00)")
     assert form.body.index("- Title is empty") < form.body.index("DEMO MODEL")
     assert form.defaults == {"title": "", "summary": broken.summary, "body": "My **draft", "note": "xem lại"}
     assert form.problems == broken.problems

@@ -227,34 +227,38 @@ def _segment_rows(markdown: str) -> list[list[str]]:
     return rows
 
 
-def _memory_flags(draft: Draft) -> tuple[set[int], dict[tuple[int, int], bool]]:
-    """Memory hits by form position: title/summary (0, 1) and (block, line) of the body."""
-    hits = set(draft.memory_hits)
-    by_line: dict[tuple[int, int], bool] = {}
-    index = 2
-    for number, block in enumerate(split_blocks(draft.body)):
+def _segment_labels(body: str) -> list[str]:
+    """The form's row label of every translation segment (title, summary, body prose, in order)."""
+    labels = ["Title", "Summary"]
+    for number, block in enumerate(split_blocks(body)):
+        if block.verbatim:
+            continue
         for line, (_, text) in enumerate(block.lines):
-            if not block.verbatim and text.strip():
-                by_line[(number, line)] = index in hits
-                index += 1
-    return {i for i in hits if i < 2}, by_line
+            if text.strip():
+                labels.append(f"¶{number + 1}" if len(block.lines) == 1 else f"¶{number + 1}.{line + 1}")
+    return labels
+
+
+def _segment_name(labels: list[str], index: object) -> str:
+    return labels[index] if isinstance(index, int) and 0 <= index < len(labels) else "text"
 
 
 def _side_by_side(article: Registered, draft: Draft, language: str) -> list[str]:
     source_terms = [t.get("source", "") for t in draft.glossary_terms]
     target_terms = [t.get("target", "") for t in draft.glossary_terms]
-    head_hits, body_hits = _memory_flags(draft)
+    labels = _segment_labels(draft.body)
+    remembered = {_segment_name(labels, index) for index in draft.memory_hits}
 
-    def target(text: str, from_memory: bool) -> str:
-        return ("♻ " if from_memory else "") + _cell(_mark_terms(text, target_terms))
+    def target(text: str, label: str) -> str:
+        return ("♻ " if label in remembered else "") + _cell(_mark_terms(text, target_terms))
 
     def source(text: str) -> str:
         return _cell(_mark_terms(text, source_terms))
 
     name = LANGUAGE_NAMES.get(language, language)
     lines = [f"| | {LANGUAGE_NAMES['vi']} (source) | {name} (machine) |", "|---|---|---|",
-             f"| Title | {source(article.title)} | {target(draft.title, 0 in head_hits)} |",
-             f"| Summary | {source(article.summary)} | {target(draft.summary, 1 in head_hits)} |"]
+             f"| Title | {source(article.title)} | {target(draft.title, 'Title')} |",
+             f"| Summary | {source(article.summary)} | {target(draft.summary, 'Summary')} |"]
     source_rows, target_rows = _segment_rows(article.body), _segment_rows(draft.body)
     for number in range(max(len(source_rows), len(target_rows))):
         left = source_rows[number] if number < len(source_rows) else []
@@ -263,16 +267,8 @@ def _side_by_side(article: Registered, draft: Draft, language: str) -> list[str]
             left, right = [" / ".join(left)], [" / ".join(right)]
         for line in range(len(left)):
             label = f"¶{number + 1}" if len(left) == 1 else f"¶{number + 1}.{line + 1}"
-            lines.append(f"| {label} | {source(left[line])} | {target(right[line], body_hits.get((number, line), False))} |")
+            lines.append(f"| {label} | {source(left[line])} | {target(right[line], label)} |")
     return lines
-
-
-def _segment_name(index: object) -> str:
-    if index == 0:
-        return "title"
-    if index == 1:
-        return "summary"
-    return f"body segment {int(index) - 1}" if isinstance(index, int) else "text"
 
 
 def _findings(draft: Draft) -> list[str]:
@@ -280,11 +276,12 @@ def _findings(draft: Draft) -> list[str]:
     ranked = sorted(draft.findings, key=lambda f: order.get(str(f.get("severity")), 2))
     if not ranked:
         return ["### Quality checks", "", "No QA findings for the machine text.", ""]
+    labels = _segment_labels(draft.body)
     lines = ["### Quality checks — fix these first", ""]
     for finding in ranked:
-        icon = "⛔" if finding.get("severity") == "error" else "⚠"
+        icon = "✖" if finding.get("severity") == "error" else "⚠"
         lines.append(f"- {icon} **{finding.get('severity', '?')}** · {finding.get('check', '?')} · "
-                     f"{_segment_name(finding.get('segment'))}: {finding.get('message', '')}")
+                     f"{_segment_name(labels, finding.get('segment'))}: {finding.get('message', '')}")
     return lines + [""]
 
 
@@ -347,7 +344,7 @@ def build_form(
     problems = list(fix_of.problems) if fix_of is not None and fix_of.outcome == NEEDS_FIX else []
     lines: list[str] = []
     if problems:
-        lines += [f"**⛔ Fix needed (attempt {attempt}).** Your approval of attempt {fix_of.attempt} "
+        lines += [f"**✖ Fix needed (attempt {attempt}).** Your approval of attempt {fix_of.attempt} "
                   f"({fix_of.decided_at}) was not accepted because:", ""]
         lines += [f"- {problem}" for problem in problems]
         lines += ["", "Your own text is in the fields below. Fix it, then **Approve** again.", ""]
