@@ -11,12 +11,12 @@ import email
 import json
 import logging
 import socket
-import threading
 from email.policy import default as default_policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
+
+from loopback_http import Receiver
 
 from foreigndesk.notify import LogChannel, WebhookChannel, review_expired, review_opened, send_all
 from foreigndesk.settings import load_settings
@@ -32,37 +32,11 @@ def _notice(**overrides):
     return review_opened(**base)
 
 
-class Receiver(ThreadingHTTPServer):
-    """Records every request; answers with ``status``."""
-
-    def __init__(self, status: int = 204) -> None:
-        self.requests: list[dict] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                outer.requests.append({"path": self.path, "headers": dict(self.headers), "json": json.loads(body)})
-                self.send_response(status)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_port}/hooks/desk"
-
-
 @pytest.fixture
 def receiver():
     server = Receiver()
     yield server
-    server.shutdown()
-    server.server_close()
+    server.close()
 
 
 def test_webhook_posts_the_notice_with_the_link(receiver):
@@ -86,8 +60,7 @@ def test_a_failing_channel_is_logged_without_its_url_and_the_others_still_go_out
             failed = send_all([WebhookChannel(requests.Session(), url_with_token), LogChannel(),
                                WebhookChannel(requests.Session(), receiver.url)], _notice())
     finally:
-        broken.shutdown()
-        broken.server_close()
+        broken.close()
     assert failed == ["webhook"]
     assert len(broken.requests) == 1 and len(receiver.requests) == 1
     assert "not sent on webhook: RuntimeError" in caplog.text

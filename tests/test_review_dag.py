@@ -16,12 +16,12 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from conftest import REPO, TEST_PASSWORDS
 from hitl_responder import Responder, language_of, prefilled
+from loopback_http import Receiver
 
 pytestmark = pytest.mark.airflow
 
@@ -43,36 +43,14 @@ Hội chợ OCOP năm 2025 đã khai mạc. Xem [chương trình](https://tntv.v
 ZH_EDIT = "泰原茶节吸引国际游客。\n"
 
 
-class Hooks(ThreadingHTTPServer):
-    """A webhook receiver on loopback: every POSTed JSON notice, in order."""
-
-    def __init__(self) -> None:
-        self.notices: list[dict] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (http.server's naming)
-                outer.notices.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
-
-
 @pytest.fixture
 def hooks(monkeypatch):
-    server = Hooks()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = Receiver()
     monkeypatch.setenv("FOREIGNDESK_NOTIFY", "log,webhook")
     monkeypatch.setenv("AIRFLOW_CONN_FOREIGNDESK_WEBHOOK",
-                       json.dumps({"conn_type": "http", "host": f"http://127.0.0.1:{server.server_port}/desk-hook"}))
+                       json.dumps({"conn_type": "http", "host": server.url}))
     yield server
-    server.shutdown()
-    server.server_close()
+    server.close()
 
 
 def _register(desk, text: bytes, name: str, outlet: str = "tntv") -> tuple[str, str]:
@@ -190,7 +168,7 @@ def test_approve_unchanged_approve_edited_reject_and_only_assigned_reviewers(des
         assert states[("review.round_2", index)] == "skipped"
         assert states[("review.round_3", index)] == "skipped"
 
-    opened = [n for n in hooks.notices if n["kind"] == "review_opened"]
+    opened = [n for n in hooks.json_bodies if n["kind"] == "review_opened"]
     assert sorted(n["language"] for n in opened) == ["en", "ko", "zh"]
     by_language = {language_of(d): d["task_instance"]["map_index"] for d in responder.seen}
     for notice in opened:
@@ -248,7 +226,7 @@ def test_a_broken_approval_needs_a_fix_and_reopens_prefilled_until_fixed(desk, d
     approvals = latest_approvals(LocalStore(desk / "store"))
     assert [(d.language, d.attempt) for d in approvals] == [("en", 3)]
 
-    opened = [n for n in hooks.notices if n["kind"] == "review_opened"]
+    opened = [n for n in hooks.json_bodies if n["kind"] == "review_opened"]
     assert [(n["attempt"], n["link"].split("/tasks/")[1]) for n in opened] == [
         (1, "review.round_1/mapped/0/required_actions"),
         (2, "review.round_2/mapped/0/required_actions"),
@@ -322,8 +300,30 @@ def test_an_unanswered_review_expires_approves_nothing_and_tells_the_desk(desk, 
     states = _states(run)
     assert (states[("review.round_1", 0)], states[("review.round_2", 0)]) == ("success", "skipped")
 
-    expired = [n for n in hooks.notices if n["kind"] == "review_expired"]
+    expired = [n for n in hooks.json_bodies if n["kind"] == "review_expired"]
     assert len(expired) == 1
     assert expired[0]["subject"] == "Review expired, nothing approved: [EN] Hội chợ OCOP Thái Nguyên mở cửa — " \
                                     "Đài PT-TH Thái Nguyên (TNTV)"
     assert expired[0]["link"].endswith("/tasks/review.round_1/mapped/0/required_actions")
+
+
+def test_rounds_are_bounded_and_the_desk_hears_when_none_was_fixed(desk, demo_models, airflow_db, hooks):
+    article = _register(desk, LINKED.encode(), "hoi-cho.md")
+
+    def always_broken(detail):
+        return {"chosen_options": ["Approve"], "params_input": {**prefilled(detail), "body": "No links at all.\n"}}
+
+    responder = Responder(TEST_PASSWORDS, {"en": always_broken})
+    run = _run(article, responder)
+    assert run.state == "success"
+
+    decisions = _decisions(desk, article, "en")
+    assert [(d.attempt, d.outcome) for d in decisions] == [(1, "needs_fix"), (2, "needs_fix"), (3, "needs_fix")]
+    from foreigndesk.publishing import latest_approvals
+    from foreigndesk.store import LocalStore
+
+    assert latest_approvals(LocalStore(desk / "store")) == []
+    [exhausted] = [n for n in hooks.json_bodies if n["kind"] == "fix_still_needed"]
+    assert exhausted["subject"].startswith("Review still needs a fix after 3 attempts: [EN] Hội chợ OCOP")
+    assert "the link https://tntv.vn/ocop-2025 from the source is missing" in exhausted["text"]
+    assert exhausted["link"].endswith("/tasks/review.round_3/mapped/0/required_actions")

@@ -108,35 +108,32 @@ def send_all(channels: Sequence[Channel], notice: Notice) -> list[str]:
     return failed
 
 
+def _notice(kind: str, subject: str, text: str, link: str, article_id: str, revision: str, language: str,
+            attempt: int, reviewers: Sequence[str]) -> Notice:
+    return Notice(kind=kind, subject=subject, text=text, link=link, article_id=article_id, revision=revision,
+                  language=language, attempt=attempt, reviewers=tuple(reviewers))
+
+
 def review_opened(subject: str, link: str, article_id: str, revision: str, language: str, attempt: int,
                   reviewers: Sequence[str], deadline: str, problems: Sequence[str] = ()) -> Notice:
     why = f" It needs a fix: {' '.join(problems)}" if problems else ""
-    return Notice(
-        kind=REVIEW_OPENED, subject=f"Review waiting: {subject}",
-        text=f"A {language} translation waits for review by {', '.join(reviewers)} (attempt {attempt}), "
-             f"answer by {deadline or 'no deadline'}.{why}",
-        link=link, article_id=article_id, revision=revision, language=language, attempt=attempt,
-        reviewers=tuple(reviewers),
-    )
+    text = (f"A {language} translation waits for review by {', '.join(reviewers)} (attempt {attempt}), "
+            f"answer by {deadline or 'no deadline'}.{why}")
+    return _notice(REVIEW_OPENED, f"Review waiting: {subject}", text, link, article_id, revision, language,
+                   attempt, reviewers)
 
 
 def review_expired(subject: str, link: str, article_id: str, revision: str, language: str, attempt: int,
                    reviewers: Sequence[str]) -> Notice:
-    return Notice(
-        kind=REVIEW_EXPIRED, subject=f"Review expired, nothing approved: {subject}",
-        text=f"Nobody answered the {language} review (attempt {attempt}, assigned to {', '.join(reviewers)}) in time. "
-             "Nothing was approved or published. To re-open it, clear the review task (round 1) of this run.",
-        link=link, article_id=article_id, revision=revision, language=language, attempt=attempt,
-        reviewers=tuple(reviewers),
-    )
+    text = (f"Nobody answered the {language} review (attempt {attempt}, assigned to {', '.join(reviewers)}) in time. "
+            "Nothing was approved or published. To re-open it, clear the review task (round 1) of this run.")
+    return _notice(REVIEW_EXPIRED, f"Review expired, nothing approved: {subject}", text, link, article_id, revision,
+                   language, attempt, reviewers)
 
 
 def fix_still_needed(subject: str, link: str, article_id: str, revision: str, language: str, attempt: int,
                      reviewers: Sequence[str], problems: Sequence[str]) -> Notice:
-    return Notice(
-        kind=FIX_PENDING, subject=f"Review still needs a fix after {attempt} attempts: {subject}",
-        text=f"The {language} translation was approved with problems in every attempt: {' '.join(problems)} "
-             "Nothing was published. To give the translator another attempt, clear the review task (round 1).",
-        link=link, article_id=article_id, revision=revision, language=language, attempt=attempt,
-        reviewers=tuple(reviewers),
-    )
+    text = (f"The {language} translation was approved with problems in every attempt: {' '.join(problems)} "
+            "Nothing was published. To give the translator another attempt, clear the review task (round 1).")
+    return _notice(FIX_PENDING, f"Review still needs a fix after {attempt} attempts: {subject}", text, link,
+                   article_id, revision, language, attempt, reviewers)
