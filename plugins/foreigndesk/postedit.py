@@ -66,8 +66,8 @@ def _levenshtein(a: Sequence[str], b: Sequence[str]) -> int:
     return previous[-1]
 
 
-#: Above this many DP cells (changed words × changed words) the exact computation is split up.
-EXACT_CELLS = 1_000_000
+#: Above this many DP cells (changed words × changed words, ~1 s) the exact computation is split up.
+EXACT_CELLS = 6_000_000
 
 
 def edit_distance(machine: str, final: str) -> int:
