@@ -104,10 +104,12 @@ def test_intake_flags_are_shown(translated, monkeypatch):
     class Flagged(type(article)):
         flags: list = dataclasses.field(default_factory=list)
 
-    flagged = Flagged(**dataclasses.asdict(article), flags=["raw HTML <script> removed from paragraph 2"])
+    flags = ["raw HTML <script> removed from paragraph 2", {"kind": "raw-html", "detail": "<iframe> in paragraph 3"}]
+    flagged = Flagged(**dataclasses.asdict(article), flags=flags)
     monkeypatch.setattr(review, "load_revision", lambda *_: flagged)
-    body = build_form(store, article.article_id, article.revision, "en").body
-    assert "**⚠ Intake:** raw HTML <script> removed from paragraph 2" in body.split("### Quality checks")[0]
+    head = build_form(store, article.article_id, article.revision, "en").body.split("### Quality checks")[0]
+    assert "**⚠ Intake:** raw HTML <script> removed from paragraph 2" in head
+    assert "**⚠ Intake:** raw-html — <iframe> in paragraph 3" in head
 
 
 def test_a_correction_shows_what_changed_since_the_approved_revision(translated):

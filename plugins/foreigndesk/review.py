@@ -352,7 +352,8 @@ def build_form(
         lines += [f"**⚠ {DEMO_NOTICE}.** The installed model for this pair is the built-in demo: "
                   "it copies the text and swaps a few words. Install real models before publishing.", ""]
     for flag in getattr(article, "flags", None) or []:
-        lines += [f"**⚠ Intake:** {flag}", ""]
+        text = " — ".join(str(value) for value in flag.values()) if isinstance(flag, dict) else str(flag)
+        lines += [f"**⚠ Intake:** {text}", ""]
     lines += _findings(draft)
     lines += [
         f"## {article.title}",
