@@ -46,6 +46,15 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _own_group_dying_with_parent() -> None:
+    """In the child: its own process group (stopped as one), and SIGTERM if pytest itself is killed."""
+    import ctypes
+    import signal
+
+    os.setsid()
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
 class ApiServer:
     """``airflow api-server`` on loopback against the test session's DB."""
 
@@ -64,7 +73,7 @@ class ApiServer:
         self.log = open(home / "api-server.log", "wb")
         self.process = subprocess.Popen(
             ["airflow", "api-server", "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1"],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            env=env, stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=_own_group_dying_with_parent,
         )
 
     def wait_healthy(self, timeout: float = 120) -> None:
