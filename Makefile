@@ -9,6 +9,10 @@ export ORT_DISABLE_TELEMETRY := 1
 
 .PHONY: run test venv test-venv lock clean-desk
 
+# The review browser test drives Debian's Chromium through Playwright (which cannot download
+# browsers here). A file target: installed once, nothing to do when it is there.
+CHROMIUM := /usr/bin/chromium
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
@@ -29,8 +33,11 @@ test-venv: $(VENV)/.test-installed
 run: venv
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/foreigndesk run
 
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
 ## make test: the whole suite, in the project's own venv
-test: test-venv
+test: test-venv $(CHROMIUM)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## make lock: re-resolve the direct dependencies and rewrite requirements.txt

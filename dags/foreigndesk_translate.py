@@ -7,11 +7,18 @@ Started by **foreigndesk_ingest**, one run per article revision
 1. **translate** — Vietnamese → English with the installed Argos model, then
    English → Chinese and English → Korean (English is the pivot, computed once).
    Drafts are written to the store.
-2. **review** — one Human-in-the-loop task per language, assigned to that
-   language's reviewers (Airflow Variable `foreigndesk_reviewers`). The form
-   shows source and translation side by side with the translation in editable
-   fields. **Approve** or **Reject**; the decision is written to the store and
-   only approved texts are ever published.
+2. **review** — one Human-in-the-loop review per language (a mapped task group),
+   assigned to that language's reviewers (Airflow Variable `foreigndesk_reviewers`).
+   The form shows the QA findings first, then source and translation side by side,
+   with the translation in editable fields. **Approve** or **Reject**; the decision
+   is written to the store and only approved texts are ever published.
+   - An Approve whose text fails the checks (empty, broken Markdown, a link or image
+     lost, a glossary error left) is recorded as *needs fix* and the next round
+     (`round_2`, `round_3`) opens for the same reviewers, pre-filled with their text
+     and the problem stated first. Rounds with nothing to do are skipped.
+   - A review nobody answers within `FOREIGNDESK_REVIEW_TIMEOUT_SECONDS` is recorded as
+     *expired*, nothing is approved, and the desk is notified. Clear `review.round_1`
+     of that language to re-open it.
 
 If the form starts with "DEMO MODEL — not a real translation", no real model
 is installed for that pair: see the README, "Installing real models".
@@ -22,9 +29,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Param, chain, dag, task, task_group
 
 from foreigndesk.airflow_glue import OWNER, ReviewOperator
+from foreigndesk.review import ROUNDS
 
 
 @dag(
@@ -47,7 +55,13 @@ def foreigndesk_translate():
 
         return translate_article()
 
-    ReviewOperator.partial(task_id="review", retries=0).expand(language=translate())
+    @task_group(group_id="review")
+    def review(language: str):
+        # A human answer is never retried: a re-run would ask again for a decision already made.
+        chain(*[ReviewOperator(task_id=f"round_{number}", language=language, round=number, retries=0)
+                for number in range(1, ROUNDS + 1)])
+
+    review.expand(language=translate())
 
 
 foreigndesk_translate()

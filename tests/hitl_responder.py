@@ -71,7 +71,7 @@ class Responder(threading.Thread):
 
     def _loop(self, client) -> None:
         deadline = time.monotonic() + self.timeout
-        answered: dict[tuple[str, int], float] = {}
+        answered: dict[tuple[str, str, int], float] = {}
         while not self._stop_event.is_set() and time.monotonic() < deadline:
             response = client.get(
                 "/api/v2/dags/~/dagRuns/~/hitlDetails",
@@ -81,7 +81,7 @@ class Responder(threading.Thread):
             assert response.status_code == 200, response.text
             for detail in response.json()["hitl_details"]:
                 ti = detail["task_instance"]
-                key = (ti["dag_run_id"], ti["map_index"])
+                key = (ti["dag_run_id"], ti["task_id"], ti["map_index"])
                 if ti["state"] != "awaiting_input":
                     continue
                 if key in answered and time.monotonic() - answered[key] < 3:

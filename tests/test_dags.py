@@ -62,8 +62,14 @@ def test_dag_has_owner_tags_retries_and_docs(dagbag, dag_id):
 
 def test_review_never_retries_a_human_answer(dagbag):
     """A retried review would ask the translator again for a decision already recorded."""
-    review = dagbag.dags["foreigndesk_translate"].get_task("review")
-    assert review.partial_kwargs.get("retries") == 0
+    from foreigndesk.review import ROUNDS
+
+    dag = dagbag.dags["foreigndesk_translate"]
+    rounds = [task for task in dag.tasks if task.task_id.startswith("review.")]
+    assert [task.task_id for task in rounds] == [f"review.round_{n}" for n in range(1, ROUNDS + 1)]
+    assert [task.retries for task in rounds] == [0] * ROUNDS
+    for earlier, later in zip(rounds, rounds[1:]):
+        assert earlier.task_id in later.upstream_task_ids
 
 
 def test_dag_files_import_nothing_heavy_and_parse_fast():

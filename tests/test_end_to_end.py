@@ -20,7 +20,13 @@ from hitl_responder import Responder, prefilled
 pytestmark = pytest.mark.airflow
 
 EXAMPLE = REPO / "content" / "examples" / "baothainguyen-hop-tac-gyeongsangbuk-do.md"
-ZH_EDIT = "泰原省与庆尚北道扩大旅游合作。\n"
+ZH_FIRST_PARAGRAPH = "3月14日，太原省人民委员会接待了庆尚北道（韩国）工作代表团。双方同意扩大旅游合作和文化交流。"
+
+
+def zh_edit(machine_body: str) -> str:
+    """A translator's real edit: the first paragraph rewritten in Chinese, official names kept."""
+    first, rest = machine_body.split("\n\n", 1)
+    return f"{ZH_FIRST_PARAGRAPH}\n\n{rest}"
 
 
 def _dag(dag_id: str):
@@ -46,7 +52,7 @@ def _answers():
 
     def approve_edited(detail):
         fields = prefilled(detail)
-        fields["body"] = ZH_EDIT
+        fields["body"] = zh_edit(fields["body"])
         fields["note"] = "Sửa tên tỉnh theo bảng thuật ngữ"
         return {"chosen_options": ["Approve"], "params_input": fields}
 
@@ -100,7 +106,8 @@ def test_drop_to_feed(desk, demo_models, airflow_db):
     en_items = _feed(store, "en")["items"]
     zh_items = _feed(store, "zh")["items"]
     assert [item["content_text"] for item in en_items] == [en_draft["body"]]
-    assert [item["content_text"] for item in zh_items] == [ZH_EDIT]
+    zh_draft = json.loads((store / "drafts" / conf["article_id"] / conf["revision"] / "zh.json").read_text())
+    assert [item["content_text"] for item in zh_items] == [zh_edit(zh_draft["body"])]
     assert en_items[0]["language"] == "en" and zh_items[0]["language"] == "zh"
     assert not (store / "feeds" / "ko").exists(), "a rejected translation is never published"
 

@@ -108,6 +108,9 @@ def test_make_run_desk_end_to_end(tmp_path):
         assert sorted((d["subject"][:4], d["assigned_users"][0]["id"]) for d in pending) == [
             ("[EN]", "reviewer_en"), ("[KO]", "reviewer_ko"), ("[ZH]", "reviewer_zh"),
         ]
+        reviewers = api.get("/api/v2/variables/foreigndesk_reviewers")
+        assert json.loads(reviewers["value"]) == {"en": ["reviewer_en"], "zh": ["reviewer_zh"], "ko": ["reviewer_ko"]}
+        assert "Admin → Variables" in "".join(output)
         dags = {d["dag_id"]: d["is_paused"] for d in api.get("/api/v2/dags")["dags"]}
         assert dags == {"foreigndesk_ingest": False, "foreigndesk_translate": False, "foreigndesk_publish": False}
 
@@ -123,3 +126,47 @@ def test_make_run_desk_end_to_end(tmp_path):
     survivors = [p for p in started if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert survivors == [], [p.cmdline() for p in survivors]
     assert launcher.returncode == 0
+
+
+def _variable(key: str) -> tuple[str, str] | None:
+    from airflow.models.variable import Variable
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        row = session.query(Variable).filter(Variable.key == key).one_or_none()
+        return (row.val, row.description) if row is not None else None
+
+
+def test_reviewers_variable_is_created_once_and_the_chiefs_edit_is_kept(tmp_path, airflow_db):
+    """In Airflow's DB (editable in the UI), never overwritten by a later start.
+
+    The CLI runs against the session's DB, in its own AIRFLOW_HOME (the CLI writes an
+    airflow.cfg with a fresh Fernet key there) and with this session's empty Fernet key,
+    so the value is readable here and by the DAG tests that run later.
+    """
+    from airflow.models.variable import Variable
+    from airflow.utils.session import create_session
+
+    from foreigndesk.launcher import seed_reviewers
+
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "cli-home"), "AIRFLOW__CORE__FERNET_KEY": "",
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+    def delete():
+        with create_session() as session:
+            session.query(Variable).filter(Variable.key == "foreigndesk_reviewers").delete()
+
+    delete()
+    try:
+        seed_reviewers(env, tmp_path)
+        value, description = _variable("foreigndesk_reviewers")
+        assert json.loads(value) == {"en": ["reviewer_en"], "zh": ["reviewer_zh"], "ko": ["reviewer_ko"]}
+        assert "who reviews each language" in description
+
+        chief = json.dumps({"en": ["reviewer_en", "nguyen_an"], "zh": ["reviewer_zh"], "ko": ["kim"]})
+        with create_session() as session:
+            session.query(Variable).filter(Variable.key == "foreigndesk_reviewers").one().val = chief
+        seed_reviewers(env, tmp_path)
+        assert _variable("foreigndesk_reviewers")[0] == chief
+    finally:
+        delete()

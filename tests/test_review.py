@@ -1,13 +1,25 @@
-"""The review form a translator sees, and the decision record their answer leaves."""
+"""The review form a translator sees, the attempts a review takes, and the decision records they leave."""
 
 from __future__ import annotations
+
+import dataclasses
+import json
 
 import pytest
 
 from conftest import REPO
-from foreigndesk.review import build_form, decision_key, record_decision, reviewers_for
+from foreigndesk import records
+from foreigndesk.articles import parse_article
+from foreigndesk.intake import register
+from foreigndesk.review import (
+    APPROVED, EXPIRED, NEEDS_FIX, REJECTED, Decision, ReviewPlan, build_form, current_request,
+    decision_key, decisions_for, open_review, plan_review, record_decision, record_expiry, request_key, reviewers_for,
+)
+from foreigndesk.store import LocalStore
+from foreigndesk.translation import draft_key, load_draft
 
 EXAMPLE = REPO / "content" / "examples" / "tntv-le-hoi-tra-tan-cuong.md"
+WHEN = "2025-05-19T08:00:00+00:00"
 
 
 @pytest.fixture
@@ -15,18 +27,105 @@ def translated(translate_example):
     return translate_example(EXAMPLE.name, "tntv")
 
 
-def test_form_shows_demo_warning_first_then_source_and_translation(translated):
+def _rewrite_draft(store, draft, **changes):
+    """Drafts are written once: a test that needs findings the demo engine doesn't produce writes its own."""
+    path = store.root / draft_key(draft.article_id, draft.revision, draft.language)
+    path.write_bytes(records.encode(dataclasses.replace(draft, **changes)))
+
+
+def _open(store, article, language, plan, form=None):
+    form = form or build_form(store, article.article_id, article.revision, language, None, plan.fix_of, plan.attempt)
+    return open_review(store, article.article_id, article.revision, language, plan, form, WHEN, "http://ui/link")
+
+
+def test_form_shows_demo_warning_first_then_checks_then_source_and_translation_side_by_side(translated):
     store, article, drafts = translated
     form = build_form(store, article.article_id, article.revision, "zh")
     lines = form.body.splitlines()
     assert lines[0].startswith("**⚠ DEMO MODEL — not a real translation")
+    assert form.body.index("### Quality checks — fix these first") < form.body.index("| ¶1 |")
+    assert "· untranslated · ¶3:" in form.body, "demo output leaves Vietnamese: the checks say where"
     assert form.subject == "[ZH] Lễ hội Trà Tân Cương thu hút du khách quốc tế — Đài PT-TH Thái Nguyên (TNTV)"
-    assert "**¶1 — vi**" in form.body and "**¶3 — zh**" in form.body
-    assert "> Chè Thái Nguyên là sản phẩm OCOP chủ lực của tỉnh." in form.body
-    assert f"> {drafts['zh'].body.split(chr(10))[2]}" in form.body
+    assert "| | Tiếng Việt (source) | 中文 (machine) |" in lines
+    assert "| ¶3 | Du lịch chè là cầu nối hợp tác giữa **Thái Nguyên** với bạn bè quốc tế. | " \
+           "旅游 茶 là cầu nối 合作 giữa **太原** 与 bạn bè quốc tế. |" in lines
+    assert "| Thái Nguyên | 太原 |" in lines, "the glossary terms used, with this language's rendering"
+    assert f"- **Model:** {drafts['zh'].model_name} ({drafts['zh'].model_version})" in lines
+    assert "- **Source article:** no link given" in lines
     assert form.defaults == {"title": drafts["zh"].title, "summary": drafts["zh"].summary,
                              "body": drafts["zh"].body, "note": ""}
     assert form.assigned_users == ["reviewer_zh"]
+    assert form.problems == []
+
+
+def test_findings_errors_first_memory_hits_and_glossary_terms_marked(translated):
+    store, article, drafts = translated
+    _rewrite_draft(
+        store, drafts["en"], demo_model=False,
+        findings=[
+            {"check": "length-ratio", "severity": "warning", "segment": "body.2", "message": "much shorter than the source"},
+            {"check": "glossary-missing", "severity": "error", "segment": "title",
+             "message": "'Trà Tân Cương' must be 'Tan Cuong tea'"},
+            {"check": "memory", "severity": "info", "segment": "summary", "message": "approved text reused"},
+            {"check": "memory", "severity": "info", "segment": "body.2", "message": "approved text reused"},
+        ],
+        memory_hits=2,
+        glossary_terms=[{"source": "Thái Nguyên", "target": "Thai Nguyen"}],
+    )
+    draft = load_draft(store, article.article_id, article.revision, "en")
+    form = build_form(store, article.article_id, article.revision, "en")
+    lines = form.body.splitlines()
+    assert lines[0] == "### Quality checks — fix these first", "no demo warning for a real model; checks come first"
+    assert lines[2].startswith("- ✖ **error** · glossary-missing · Title: 'Trà Tân Cương'")
+    assert lines[3].startswith("- ⚠ **warning** · length-ratio · ¶2: much shorter")
+    assert not any("· memory ·" in line for line in lines), "memory hits are marked in the table, not listed"
+    summary_row = next(line for line in lines if line.startswith("| Summary |"))
+    assert summary_row.endswith(f"| ♻ {draft.summary.replace('Thai Nguyen', '**Thai Nguyen**')} |")
+    title_row = next(line for line in lines if line.startswith("| Title |"))
+    assert "♻" not in title_row and "**Thái Nguyên**" not in title_row
+    body_rows = [line for line in lines if line.startswith("| ¶")]
+    assert ["♻" in row for row in body_rows] == [False, True, False], "body.2 is the 2nd body paragraph"
+    assert "**Thái Nguyên**" in body_rows[0]
+    assert "| Thái Nguyên | Thai Nguyen |" in lines
+
+
+def test_intake_flags_are_shown_before_the_checks(tmp_path, demo_models):
+    """Raw HTML in a drop is accepted as text but flagged by intake; the reviewer sees the flag first."""
+    from foreigndesk.engine import shared_engine
+    from foreigndesk.translation import translate_revision
+
+    store = LocalStore(tmp_path / "store")
+    raw = EXAMPLE.read_bytes().replace("Du lịch chè là".encode(), "<script>alert(1)</script> Du lịch chè là".encode())
+    article = register(store, parse_article(raw, EXAMPLE.name, "tntv"), raw, EXAMPLE.name)
+    assert article.flags, "intake flags the script"
+    translate_revision(store, shared_engine(), article.article_id, article.revision)
+    head = build_form(store, article.article_id, article.revision, "en").body.split("### Quality checks")[0]
+    for flag in article.flags:
+        assert f"**⚠ Intake:** {flag}" in head
+
+
+def test_a_correction_shows_what_changed_since_the_approved_revision(translated):
+    from foreigndesk.engine import shared_engine
+    from foreigndesk.translation import translate_revision
+
+    store, article, drafts = translated
+    approved_body = drafts["en"].body.replace("đã tham dự", "attended")
+    assert approved_body != drafts["en"].body
+    first = record_decision(store, article.article_id, article.revision, "en", ["Approve"],
+                            {"title": drafts["en"].title, "body": approved_body}, "reviewer_en", WHEN)
+    assert first.approved, first.problems
+    raw = EXAMPLE.read_bytes().replace(b"Nhi\xe1\xbb\x81u du kh\xc3\xa1ch", b"H\xc3\xa0ng ngh\xc3\xacn du kh\xc3\xa1ch")
+    corrected = register(store, parse_article(raw, EXAMPLE.name, "tntv"), raw, EXAMPLE.name)
+    assert corrected.article_id == article.article_id and corrected.revision != article.revision
+    translate_revision(store, shared_engine(), corrected.article_id, corrected.revision)
+
+    body = build_form(store, corrected.article_id, corrected.revision, "en").body
+    section = body.split(f"### Correction: changes since the approved revision `{article.revision}`")[1]
+    assert "Approved by reviewer_en at 2025-05-19T08:00:00+00:00" in section
+    assert "\n-Lễ hội Trà Tân Cương năm 2025 đã khai mạc tại thành phố Thái Nguyên. Nhiều du khách" in section
+    assert "\n+Lễ hội Trà Tân Cương năm 2025 đã khai mạc tại thành phố Thái Nguyên. Hàng nghìn du khách" in section
+    assert any(line.startswith("-") and "attended" in line for line in section.splitlines())
+    assert "Correction" not in build_form(store, article.article_id, article.revision, "en").body
 
 
 def test_reviewers_come_from_configuration_with_a_default_per_language():
@@ -37,19 +136,116 @@ def test_reviewers_come_from_configuration_with_a_default_per_language():
 
 def test_decision_is_written_once_and_a_retry_gets_the_first(translated):
     store, article, drafts = translated
+    edited = drafts["en"].body.replace("đã tham dự", "attended")
     first = record_decision(store, article.article_id, article.revision, "en", ["Approve"],
-                            {"title": "Edited", "body": "Edited body.\n", "note": "ok"}, "reviewer_en",
-                            "2025-05-19T08:00:00+00:00")
+                            {"title": "Edited", "body": edited, "note": "ok"}, "reviewer_en", WHEN)
     retry = record_decision(store, article.article_id, article.revision, "en", ["Reject"], {}, "reviewer_en",
                             "2025-05-19T09:00:00+00:00")
     assert retry == first
-    assert first.approved and first.title == "Edited" and first.machine_body == drafts["en"].body
+    assert first.approved and first.outcome == APPROVED and first.title == "Edited"
+    assert first.machine_body == drafts["en"].body and first.machine_summary == drafts["en"].summary
     assert store.exists(decision_key(article.article_id, article.revision, "en"))
 
 
 def test_missing_fields_fall_back_to_the_machine_text(translated):
     store, article, drafts = translated
-    decision = record_decision(store, article.article_id, article.revision, "ko", ["Reject"], {}, "reviewer_ko",
-                               "2025-05-19T08:00:00+00:00")
-    assert not decision.approved
-    assert decision.body == drafts["ko"].body and decision.note == ""
+    decision = record_decision(store, article.article_id, article.revision, "ko", ["Reject"], {}, "reviewer_ko", WHEN)
+    assert not decision.approved and decision.outcome == REJECTED
+    assert decision.body == drafts["ko"].body and decision.note == "" and decision.edit_distance == 0
+
+
+def test_edit_distance_is_recorded_against_the_machine_text(translated):
+    store, article, drafts = translated
+    machine = drafts["en"]
+    edited_body = machine.body.replace("cooperation", "partnership", 1)
+    decision = record_decision(store, article.article_id, article.revision, "en", ["Approve"],
+                               {"title": machine.title, "summary": machine.summary, "body": edited_body},
+                               "reviewer_en", WHEN)
+    assert edited_body != machine.body
+    assert decision.edit_distance == 1
+    assert decision.machine_words == len(f"{machine.title}\n{machine.summary}\n{machine.body}".split())
+
+
+def test_a_broken_approve_is_needs_fix_never_approved_and_reopens_prefilled(translated):
+    store, article, _ = translated
+    first = plan_review(store, article.article_id, article.revision, "en", entry=True)
+    assert first == ReviewPlan(1)
+    request = _open(store, article, "en", first)
+    assert current_request(store, article.article_id, article.revision, "en") == request
+
+    broken = record_decision(store, article.article_id, article.revision, "en", ["Approve"],
+                             {"title": "", "body": "My **draft", "note": "xem lại"}, "reviewer_en",
+                             "2025-05-19T08:30:00+00:00")
+    assert broken.outcome == NEEDS_FIX and not broken.approved
+    assert broken.problems[:2] == ["Title is empty; write the headline.",
+                                   "Body, paragraph 1: bold '**' is opened and never closed."]
+    assert broken.problems[2:] and all(p.startswith("Glossary: ") for p in broken.problems[2:]), \
+        "the official names the machine had right are gone from the text"
+    assert broken.opened_at == WHEN and current_request(store, article.article_id, article.revision, "en") is None
+    assert plan_review(store, article.article_id, article.revision, "en", entry=False) == ReviewPlan(2, broken)
+
+    form = build_form(store, article.article_id, article.revision, "en", None, broken, 2)
+    assert form.body.startswith("**✖ Fix needed (attempt 2).** Your approval of attempt 1 (2025-05-19T08:30:00+00:00)")
+    assert form.body.index("- Title is empty") < form.body.index("DEMO MODEL")
+    assert form.defaults == {"title": "", "summary": broken.summary, "body": "My **draft", "note": "xem lại"}
+    assert form.problems == broken.problems
+    second = _open(store, article, "en", ReviewPlan(2, broken), form)
+    assert second.prefilled_from == 1 and second.problems == broken.problems
+
+    # A re-run of the task while attempt 2 is open opens the same attempt again, not a third.
+    assert plan_review(store, article.article_id, article.revision, "en", entry=True) == ReviewPlan(2, broken)
+    half = record_decision(store, article.article_id, article.revision, "en", ["Approve"],
+                           {"title": "Tan Cuong Tea Festival", "note": ""}, "reviewer_en", "2025-05-19T09:00:00+00:00")
+    assert half.body == "My **draft", "a field left out keeps the text the attempt was pre-filled with"
+    assert (half.attempt, half.outcome, half.problems) == (2, NEEDS_FIX, broken.problems[1:])
+
+    third = plan_review(store, article.article_id, article.revision, "en", entry=False)
+    assert third == ReviewPlan(3, half)
+    _open(store, article, "en", third)
+    machine = load_draft(store, article.article_id, article.revision, "en")
+    fixed = record_decision(store, article.article_id, article.revision, "en", ["Approve"],
+                            {"title": machine.title, "body": "**Note:** " + machine.body}, "reviewer_en",
+                            "2025-05-19T09:30:00+00:00")
+    assert (fixed.attempt, fixed.outcome, fixed.approved, fixed.problems) == (3, APPROVED, True, [])
+    assert plan_review(store, article.article_id, article.revision, "en", entry=False) is None
+
+
+def test_a_fix_round_with_only_missing_fields_is_still_needs_fix(translated):
+    store, article, _ = translated
+    _open(store, article, "en", ReviewPlan(1))
+    decision = record_decision(store, article.article_id, article.revision, "en", ["Approve"], {}, "reviewer_en", WHEN,
+                               invalid=["The field 'body' came back as int, not text; your earlier text is kept."])
+    assert decision.outcome == NEEDS_FIX
+    assert decision.problems == ["The field 'body' came back as int, not text; your earlier text is kept."]
+
+
+def test_plans_for_every_state(translated):
+    store, article, _ = translated
+    key = (store, article.article_id, article.revision, "ko")
+    assert plan_review(*key, entry=False) is None, "later rounds never open a first review"
+    _open(store, article, "ko", ReviewPlan(1))
+    expired = record_expiry(*key, "2025-05-21T08:00:00+00:00")
+    assert (expired.outcome, expired.approved, expired.option, expired.reviewer) == (EXPIRED, False, "", "")
+    assert plan_review(*key, entry=False) is None, "an expired review does not reopen by itself"
+    assert plan_review(*key, entry=True) == ReviewPlan(2), "clearing round 1 re-opens it"
+    _open(store, article, "ko", ReviewPlan(2))
+    rejected = record_decision(*key, ["Reject"], {}, "reviewer_ko", "2025-05-22T08:00:00+00:00")
+    assert rejected.attempt == 2
+    assert plan_review(*key, entry=True) is None and plan_review(*key, entry=False) is None
+    assert [d.outcome for d in decisions_for(*key)] == [EXPIRED, REJECTED]
+    assert store.exists(request_key(article.article_id, article.revision, "ko", 2))
+
+
+def test_an_older_record_without_state_keeps_its_meaning(translated):
+    store, article, drafts = translated
+    decision = record_decision(store, article.article_id, article.revision, "en", ["Approve"], {}, "reviewer_en", WHEN)
+    raw = json.loads(records.encode(decision))
+    for name in ("state", "edit_distance", "machine_words", "problems", "opened_at", "machine_summary"):
+        raw.pop(name)
+    old = records.decode(Decision, json.dumps(raw).encode())
+    assert old.approved and old.outcome == APPROVED
+    assert not dataclasses.replace(old, option="Reject").approved
+    assert not dataclasses.replace(old, state=NEEDS_FIX).approved
+    assert not dataclasses.replace(old, state=EXPIRED).approved
+
+

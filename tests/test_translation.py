@@ -389,5 +389,5 @@ def test_the_review_form_lists_the_findings(engine, glossary, tmp_path):
     translate_revision(store, engine, article.article_id, article.revision, glossary=glossary)
     body = build_form(store, article.article_id, article.revision, "en").body
     assert body.splitlines()[0].startswith("**⚠ DEMO MODEL")
-    checks = body.split("### Checks (", 1)[1]
-    assert checks.splitlines()[2] == "- **error** `numbers` body.2: 8,5 of the source is missing or changed in the translation"
+    checks = body.split("### Quality checks — fix these first", 1)[1]
+    assert checks.splitlines()[2] == "- ✖ **error** · numbers · ¶2: 8,5 of the source is missing or changed in the translation"

@@ -9,17 +9,20 @@ level, so DAG files can import this cheaply at parse time; the engine
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import Param, Variable, get_current_context
 from airflow.sdk.definitions.param import ParamsDict
 
-from foreigndesk.settings import Settings, load_settings
+from foreigndesk.settings import REVIEWERS_VARIABLE, Settings, load_settings
 from foreigndesk.store import Store, open_store
 
 OWNER = "foreigndesk"
-REVIEWERS_VARIABLE = "foreigndesk_reviewers"
+#: Airflow Connections the notice channels use (secrets stay in Airflow, never in the repo).
+SMTP_CONNECTION = "foreigndesk_smtp"
+WEBHOOK_CONNECTION = "foreigndesk_webhook"
 
 
 def s3_client_for(settings: Settings) -> Any:
@@ -228,65 +231,229 @@ def _reviewers() -> dict[str, list[str]] | None:
         ) from None
 
 
+#: Form fields a translator may leave empty (the UI disables the buttons while a required field is empty).
+OPTIONAL_FIELDS = ("summary", "note")
+
+
 def _form_params(defaults: dict[str, str]) -> dict[str, Param]:
+    optional = ["null", "string"]
     return {
         "title": Param(defaults.get("title", ""), type="string", title="Title"),
-        "summary": Param(defaults.get("summary", ""), type="string", title="Summary"),
+        "summary": Param(defaults.get("summary", ""), type=optional, title="Summary"),
         "body": Param(defaults.get("body", ""), type="string", format="multiline", title="Translation (Markdown)"),
-        "note": Param(defaults.get("note", ""), type="string", title="Note to the desk"),
+        "note": Param(defaults.get("note", ""), type=optional, title="Note to the desk",
+                      description="Optional: what you changed or why you reject it."),
     }
 
 
+def clean_form_answer(params_input: Any) -> tuple[dict[str, str], list[str]]:
+    """The answered fields that are text, and what was wrong with the rest.
+
+    The REST API stores ``params_input`` without checking it against the form's
+    schema (DESIGN.md); Airflow would then fail the task on resume. The desk
+    checks it first: a missing or non-text field is reported (and, for an
+    Approve, makes the decision "needs fix") instead of crashing the review.
+    An optional field left empty may come back as null: that is an empty text.
+    """
+    from foreigndesk.review import FORM_FIELDS
+
+    given = params_input if isinstance(params_input, dict) else {}
+    fields: dict[str, str] = {}
+    invalid: list[str] = []
+    for name in FORM_FIELDS:
+        value = given.get(name)
+        if isinstance(value, str):
+            fields[name] = value
+        elif value is None and name in OPTIONAL_FIELDS and name in given:
+            fields[name] = ""
+        elif value is None:
+            invalid.append(f"The form came back without the field '{name}'; your earlier text is kept.")
+        else:
+            invalid.append(f"The field '{name}' came back as {type(value).__name__}, not text; your earlier text is kept.")
+    return fields, invalid
+
+
+def notice_channels(settings: Settings) -> list:
+    """The configured notice channels, their clients built from Airflow Connections."""
+    from foreigndesk.notify import EmailChannel, LogChannel, WebhookChannel
+
+    channels: list = []
+    for name in settings.notify:
+        if name == "log":
+            channels.append(LogChannel())
+        elif name == "email":
+            channels.append(EmailChannel(_AirflowSmtp(SMTP_CONNECTION), settings.notify_email_to))
+        elif name == "webhook":
+            import requests
+            from airflow.sdk import BaseHook
+
+            connection = BaseHook.get_connection(WEBHOOK_CONNECTION)
+            session = requests.Session()
+            if connection.password:
+                session.headers["Authorization"] = f"Bearer {connection.password}"
+            channels.append(WebhookChannel(session, _webhook_url(connection)))
+    return channels
+
+
+def _webhook_url(connection: Any) -> str:
+    """The connection's ``host`` is the whole URL (``{"conn_type": "http", "host": "https://…/hook"}``)."""
+    host = connection.host or ""
+    if "://" in host:
+        return host
+    raise ValueError(
+        f"Airflow Connection {WEBHOOK_CONNECTION!r} must hold the full webhook URL in 'host' "
+        "(e.g. https://chat.example/hooks/desk); put a bearer token, if any, in 'password'"
+    )
+
+
+class _AirflowSmtp:
+    """Airflow's SMTP provider hook, connected for each message (notices are rare)."""
+
+    def __init__(self, conn_id: str) -> None:
+        self.conn_id = conn_id
+
+    def send_email_smtp(self, **kwargs: Any) -> None:
+        from airflow.providers.smtp.hooks.smtp import SmtpHook
+
+        with SmtpHook(smtp_conn_id=self.conn_id) as hook:
+            hook.send_email_smtp(**kwargs)
+
+
+def form_link(task_instance: Any, base_url: str | None = None) -> str:
+    """The UI address of a task's review form.
+
+    Not ``HITLOperator.generate_link_to_ui``: for a mapped task it appends
+    ``?map_index=N``, which the 3.3 UI does not read ("No Task Instance found");
+    the UI's own route for a mapped task instance is ``…/mapped/N/required_actions``.
+    """
+    from urllib.parse import quote
+
+    from airflow.configuration import conf
+
+    base = (base_url or conf.get("api", "base_url", fallback="") or "").rstrip("/")
+    if not base:
+        return "(set [api] base_url to put links in notices)"
+    mapped = f"/mapped/{task_instance.map_index}" if task_instance.map_index is not None and task_instance.map_index >= 0 else ""
+    return (f"{base}/dags/{quote(task_instance.dag_id)}/runs/{quote(task_instance.run_id, safe=':+')}"
+            f"/tasks/{quote(task_instance.task_id)}{mapped}/required_actions")
+
+
 class ReviewOperator(HITLOperator):
-    """One translator's review of one language: the form is built from the store when it opens.
+    """One translator's review of one language, one attempt: the form is built from the store when it opens.
+
+    The translate DAG chains ``ROUNDS`` of these per language inside a mapped
+    task group: round 1 opens the review; a later round opens only when the
+    previous answer was an Approve that failed the post-edit checks ("needs
+    fix"), pre-filled with the translator's own text. Each round is its own task
+    instance, so each attempt has its own form (Airflow keeps one form per task
+    instance and a re-run would show the old one).
 
     Only ``subject`` and ``body`` are templated by Airflow, so the editable
-    fields are pre-filled here at run time from the draft record. The decision
-    is recorded in the store the moment the answer arrives.
+    fields are pre-filled here at run time from the records; ``language`` is a
+    template field too, which is how a classic operator in a mapped task group
+    receives its mapped value. No ``defaults``: on timeout the scheduler resumes
+    the task with a timeout error event, recorded as "expired" — nothing is
+    approved by default.
     """
 
-    def __init__(self, *, language: str, **kwargs: Any) -> None:
+    template_fields = (*HITLOperator.template_fields, "language")
+
+    def __init__(self, *, language: Any, round: int = 1, **kwargs: Any) -> None:
         from foreigndesk.review import OPTIONS
 
         # The form's fields are this task's only params; DAG-level params (article_id,
         # revision) arrive merged in by Airflow and must not become form fields.
         kwargs.pop("params", None)
         super().__init__(
-            subject=f"[{language.upper()}] review",
+            subject="foreigndesk review",
             options=list(OPTIONS),
             params=_form_params({}),
             **kwargs,
         )
         self.language = language
+        self.round = round
+
+    def _link(self, context: Any) -> str:
+        return form_link(context["task_instance"])
 
     def execute(self, context: Any) -> Any:
-        from foreigndesk.review import build_form
+        from airflow.sdk.exceptions import AirflowSkipException, TaskAwaitingInput
 
-        _, store = _desk()
+        from foreigndesk import notify
+        from foreigndesk.review import build_form, open_review, plan_review
+
+        settings, store = _desk()
         article_id, revision = _run_article()
-        form = build_form(store, article_id, revision, self.language, _reviewers())
+        plan = plan_review(store, article_id, revision, self.language, entry=self.round == 1)
+        if plan is None:
+            raise AirflowSkipException(f"{self.language}: no review to open in round {self.round}; "
+                                       "the recorded decision stands")
+        form = build_form(store, article_id, revision, self.language, _reviewers(), plan.fix_of, plan.attempt)
         self.subject = form.subject
         self.body = form.body
         self.params = ParamsDict(_form_params(form.defaults))
         self.assigned_users = [{"id": user, "name": user} for user in form.assigned_users]
-        return super().execute(context)
+        self.response_timeout = timedelta(seconds=settings.review_timeout_seconds)
+        opened = datetime.now(timezone.utc).replace(microsecond=0)
+        link = self._link(context)
+        request = open_review(store, article_id, revision, self.language, plan, form, opened.isoformat(), link,
+                              (opened + self.response_timeout).isoformat())
+        print(f"{self.language}: review attempt {request.attempt} open for {', '.join(request.reviewers)}: {link}")
+        try:
+            return super().execute(context)
+        except TaskAwaitingInput:
+            notify.send_all(notice_channels(settings), notify.review_opened(
+                form.subject, link, article_id, revision, self.language, request.attempt, request.reviewers,
+                request.deadline, form.problems))
+            raise
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
-        from foreigndesk.review import record_decision
+        from foreigndesk import notify, records
+        from foreigndesk.review import NEEDS_FIX, ROUNDS, current_request, record_decision, record_expiry, subject_for
 
-        answer = super().execute_complete(context, event)
-        _, store = _desk()
+        settings, store = _desk()
         article_id, revision = _run_article()
+        if event.get("error_type") == "timeout":
+            request = current_request(store, article_id, revision, self.language)
+            decision = record_expiry(store, article_id, revision, self.language, records.now_utc())
+            notify.send_all(notice_channels(settings), notify.review_expired(
+                subject_for(store, article_id, revision, self.language), request.link if request else "",
+                article_id, revision, self.language, decision.attempt, request.reviewers if request else []))
+            print(f"{self.language}: review attempt {decision.attempt} expired; nothing approved")
+            return {"language": self.language, "state": decision.outcome, "attempt": decision.attempt}
+
+        fields, invalid = clean_form_answer(event.get("params_input"))
+        answer = super().execute_complete(context, {**event, "params_input": {**_blank_form(), **fields}})
         user = answer.get("responded_by_user") or {}
+        request = current_request(store, article_id, revision, self.language)
         decision = record_decision(
             store,
             article_id,
             revision,
             self.language,
             answer["chosen_options"],
-            answer.get("params_input") or {},
+            fields,
             reviewer=str(user.get("id", "unknown")),
             decided_at=answer["responded_at"].isoformat(),
+            invalid=invalid,
         )
-        print(f"{self.language}: {decision.option} by {decision.reviewer}")
-        return {"language": self.language, "option": decision.option, "reviewer": decision.reviewer}
+        if decision.approved:
+            from foreigndesk.memory import remember_decision
+
+            remembered = remember_decision(store, decision)
+            print(f"{self.language}: {remembered} approved segments added to the translation memory")
+        print(f"{self.language}: {decision.option} by {decision.reviewer} -> {decision.outcome}"
+              + (f" ({'; '.join(decision.problems)})" if decision.problems else ""))
+        if decision.outcome == NEEDS_FIX and self.round >= ROUNDS:
+            notify.send_all(notice_channels(settings), notify.fix_still_needed(
+                subject_for(store, article_id, revision, self.language), request.link if request else "",
+                article_id, revision, self.language, decision.attempt, request.reviewers if request else [],
+                decision.problems))
+        return {"language": self.language, "option": decision.option, "reviewer": decision.reviewer,
+                "state": decision.outcome, "attempt": decision.attempt}
+
+
+def _blank_form() -> dict[str, str]:
+    from foreigndesk.review import FORM_FIELDS
+
+    return {name: "" for name in FORM_FIELDS}

@@ -111,6 +111,18 @@ def _print_publish(result) -> None:  # type: ignore[no-untyped-def]
         print("nothing due")
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from datetime import datetime, timezone
+
+    from foreigndesk.status import collect_status, format_status
+    from foreigndesk.store import open_store
+
+    settings = load_settings()
+    report = collect_status(open_store(args.store or settings.store), datetime.now(timezone.utc), settings.languages)
+    print(json.dumps(report.as_json(), ensure_ascii=False, indent=1) if args.json else format_status(report))
+    return 0
+
+
 def cmd_models_ensure(args: argparse.Namespace) -> int:
     from foreigndesk.models import InstallError, ensure_models
 
@@ -279,6 +291,11 @@ def build_parser() -> argparse.ArgumentParser:
     glossary_check = glossary.add_parser("check", help="report duplicates, conflicts, empty targets and malformed rows")
     glossary_check.add_argument("--dir", help="glossary folder (default: FOREIGNDESK_GLOSSARY_DIR or glossary/)")
     glossary_check.set_defaults(func=cmd_glossary_check)
+
+    status = commands.add_parser("status", help="where every article stands; review figures per language")
+    status.add_argument("--store")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=cmd_status)
 
     models = commands.add_parser("models", help="translation models").add_subparsers(dest="models", required=True)
     ensure = models.add_parser("ensure", help="install models/ and fill missing pairs with demo models")

@@ -11,6 +11,7 @@ orphaned descendant is re-parented to it and can be found and ended.
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import signal
 import subprocess
@@ -21,7 +22,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from foreigndesk.settings import DEFAULT_LANGUAGES, REPO_ROOT, load_settings
+from foreigndesk.settings import DEFAULT_LANGUAGES, DEFAULT_REVIEWERS, REPO_ROOT, REVIEWERS_VARIABLE, load_settings
 
 DESK_USERS = {
     "admin": "admin",
@@ -137,6 +138,26 @@ def install_models(env: dict[str, str]) -> None:
     subprocess.run([sys.executable, "-m", "foreigndesk.cli", "models", "ensure"], env=env, check=True)
 
 
+def seed_reviewers(env: dict[str, str], folder: Path) -> None:
+    """Create the reviewers Variable in Airflow's database, unless it is already there.
+
+    It lives in the metadata DB (not an ``AIRFLOW_VAR_...`` environment variable)
+    so the desk chief can change who reviews what under Admin → Variables: an
+    environment variable is not listed in the UI and silently wins over any
+    value set there. "skip" keeps whatever the chief set on every later start.
+    """
+    seed = folder / "reviewers-variable.json"
+    seed.write_text(json.dumps({REVIEWERS_VARIABLE: {
+        "value": json.dumps(DEFAULT_REVIEWERS),
+        "description": "foreigndesk: who reviews each language, JSON {language: [user ids]}; "
+                       "several users per language allowed. Set by make run once; edit freely.",
+    }}))
+    result = subprocess.run(["airflow", "variables", "import", str(seed), "--action-on-existing-key", "skip"],
+                            env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"could not set the Airflow Variable {REVIEWERS_VARIABLE}: {result.stderr.strip()[-500:]}")
+
+
 def run_desk(desk_dir: Path, port: int, host: str, health_timeout: float = 180.0) -> int:
     paths = DeskPaths(desk_dir.resolve())
     paths.airflow_home.mkdir(parents=True, exist_ok=True)
@@ -165,11 +186,17 @@ def run_desk(desk_dir: Path, port: int, host: str, health_timeout: float = 180.0
                 return 0
             print(f"Airflow did not become healthy; see {log_path}", file=sys.stderr)
             return 1
+        # Once the API is healthy the DB is migrated. Until the Variable exists reviews use the same defaults.
+        try:
+            seed_reviewers(env, paths.root)
+        except RuntimeError as error:
+            print(f"warning: {error}; reviews go to reviewer_<language> until it is set", file=sys.stderr)
         print(
             "\nforeigndesk is up.\n"
             f"  UI:        http://localhost:{port}/\n"
             f"  users:     {', '.join(DESK_USERS)}\n"
             f"  passwords: {paths.passwords_file}\n"
+            f"  reviewers: Airflow Variable {REVIEWERS_VARIABLE} (Admin → Variables)\n"
             f"  drop articles into: {load_settings(env).inbox}/<{'|'.join(load_settings(env).outlets)}>/\n"
             "Press Ctrl-C to stop the desk.",
             flush=True,

@@ -5,19 +5,29 @@ parse time), and the decision is written as a record the moment the answer
 arrives. Downstream stages read these records, not Airflow task states: a
 rejected mapped review does not reliably skip its downstream task (DESIGN.md),
 so the record is the only truth about what was approved.
+
+One language of one revision may take several *attempts*: an Approve whose text
+fails the post-edit checks is recorded as "needs fix" and a new attempt opens,
+pre-filled with the translator's own text and the problems stated first; a
+review nobody answers in time is recorded as "expired". Every attempt leaves a
+request record (when it opened, for whom, the link) and at most one decision
+record, both written once; a state is always derived from these records.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+import difflib
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from foreigndesk import records
-from foreigndesk.intake import load_revision
-from foreigndesk.segment import split_blocks
+from foreigndesk.intake import Registered, load_revision
+from foreigndesk.postedit import Texts, check_edit, edit_distance, tokens
+from foreigndesk.segment import parse as parse_markdown
 from foreigndesk.settings import DEFAULT_REVIEWERS
 from foreigndesk.store import Store
-from foreigndesk.translation import DEMO_NOTICE, load_draft
+from foreigndesk.translation import DEMO_NOTICE, Draft, load_draft
 
 APPROVE = "Approve"
 REJECT = "Reject"
@@ -25,8 +35,13 @@ OPTIONS = (APPROVE, REJECT)
 #: The editable form fields. Their names must not collide with DAG params or run conf keys
 #: (Airflow silently overwrites such fields; DESIGN.md).
 FORM_FIELDS = ("title", "summary", "body", "note")
+#: Decision states. Only APPROVED is ever published.
+APPROVED, REJECTED, NEEDS_FIX, EXPIRED = "approved", "rejected", "needs_fix", "expired"
+#: Review attempts one translate run offers per language before the desk has to step in.
+ROUNDS = 3
 LANGUAGE_NAMES = {"en": "English", "zh": "中文", "ko": "한국어", "vi": "Tiếng Việt"}
 OUTLET_NAMES = {"baothainguyen": "Báo Thái Nguyên", "tntv": "Đài PT-TH Thái Nguyên (TNTV)"}
+_DIFF_LINES = 40
 
 
 @dataclass(frozen=True)
@@ -37,11 +52,30 @@ class ReviewForm:
     body: str
     defaults: dict[str, str]
     assigned_users: list[str]
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReviewRequest:
+    """One attempt at reviewing one language of one revision: opened for whom, when, where."""
+
+    article_id: str
+    revision: str
+    language: str
+    attempt: int
+    opened_at: str
+    reviewers: list[str]
+    link: str = ""
+    deadline: str = ""
+    #: Why this attempt exists (the previous attempt's problems); empty for a first review.
+    problems: list[str] = field(default_factory=list)
+    #: The attempt whose text is pre-filled (0: the machine draft).
+    prefilled_from: int = 0
 
 
 @dataclass(frozen=True)
 class Decision:
-    """A translator's answer for one language of one revision: written once."""
+    """The outcome of one review attempt for one language of one revision: written once."""
 
     article_id: str
     revision: str
@@ -57,14 +91,43 @@ class Decision:
     machine_title: str
     machine_body: str
     demo_model: bool
+    #: approved | rejected | needs_fix | expired; "" (older records): derived from ``option``.
+    state: str = ""
+    machine_summary: str = ""
+    #: Word-level edits from the machine text to this text (CJK characters count as words).
+    edit_distance: int = 0
+    machine_words: int = 0
+    #: Why an Approve was not accepted (state needs_fix).
+    problems: list[str] = field(default_factory=list)
+    opened_at: str = ""
+
+    @property
+    def outcome(self) -> str:
+        return self.state or (APPROVED if self.option == APPROVE else REJECTED)
 
     @property
     def approved(self) -> bool:
-        return self.option == APPROVE
+        """Only an Approve whose text passed the checks counts; needs_fix and expired never do."""
+        return self.option == APPROVE and self.outcome == APPROVED
+
+    def texts(self) -> Texts:
+        return Texts(self.title, self.summary, self.body)
+
+
+@dataclass(frozen=True)
+class ReviewPlan:
+    """What the next review task of a language should do: open ``attempt``, pre-filled from ``fix_of``."""
+
+    attempt: int
+    fix_of: Decision | None = None
 
 
 def decision_key(article_id: str, revision: str, language: str, attempt: int = 1) -> str:
     return f"decisions/{article_id}/{revision}/{language}/{attempt:03d}.json"
+
+
+def request_key(article_id: str, revision: str, language: str, attempt: int = 1) -> str:
+    return f"reviews/{article_id}/{revision}/{language}/{attempt:03d}.json"
 
 
 def reviewers_for(language: str, reviewers: Mapping[str, list[str]] | None) -> list[str]:
@@ -73,69 +136,267 @@ def reviewers_for(language: str, reviewers: Mapping[str, list[str]] | None) -> l
     return list(configured)
 
 
-def _paragraphs(markdown: str) -> list[str]:
-    return ["\n".join(prefix + text for prefix, text in block.lines) for block in split_blocks(markdown)]
+def _load_all(store: Store, record_type, prefix: str) -> list:
+    return [records.load(store, record_type, key) for key in store.list(prefix) if key.endswith(".json")]
 
 
-def _quoted(text: str) -> str:
-    return "\n".join(f"> {line}" if line else ">" for line in text.splitlines())
+def decisions_for(store: Store, article_id: str, revision: str, language: str) -> list[Decision]:
+    return _load_all(store, Decision, f"decisions/{article_id}/{revision}/{language}/")
 
 
-def _side_by_side(source: str, translation: str, language: str) -> list[str]:
-    lines: list[str] = []
-    source_parts, target_parts = _paragraphs(source), _paragraphs(translation)
-    for number in range(max(len(source_parts), len(target_parts))):
-        source_part = source_parts[number] if number < len(source_parts) else ""
-        target_part = target_parts[number] if number < len(target_parts) else "*(missing)*"
-        lines += [f"**¶{number + 1} — vi**", "", _quoted(source_part), "",
-                  f"**¶{number + 1} — {language}**", "", _quoted(target_part), ""]
+def requests_for(store: Store, article_id: str, revision: str, language: str) -> list[ReviewRequest]:
+    return _load_all(store, ReviewRequest, f"reviews/{article_id}/{revision}/{language}/")
+
+
+def _open_request(requests: list[ReviewRequest], decisions: list[Decision]) -> ReviewRequest | None:
+    decided = {decision.attempt for decision in decisions}
+    waiting = [request for request in requests if request.attempt not in decided]
+    return waiting[-1] if waiting else None
+
+
+def current_request(store: Store, article_id: str, revision: str, language: str) -> ReviewRequest | None:
+    """The attempt open right now (a request without a decision), if any."""
+    return _open_request(requests_for(store, article_id, revision, language),
+                         decisions_for(store, article_id, revision, language))
+
+
+def plan_review(store: Store, article_id: str, revision: str, language: str, entry: bool) -> ReviewPlan | None:
+    """Whether a review task should open a form, and which attempt; None when there is nothing to ask.
+
+    The ``entry`` task (the first round) opens a first review, and re-opens an
+    expired or still-unfixed one when the desk clears it; later rounds open only
+    to fix a "needs fix". An attempt already open (a task re-run while waiting)
+    is opened again under the same number, so an answer is never asked twice.
+    """
+    decisions = decisions_for(store, article_id, revision, language)
+    requests = requests_for(store, article_id, revision, language)
+    by_attempt = {decision.attempt: decision for decision in decisions}
+    waiting = _open_request(requests, decisions)
+    if waiting is not None:
+        return ReviewPlan(waiting.attempt, by_attempt.get(waiting.prefilled_from))
+    if not decisions:
+        return ReviewPlan(1) if entry else None
+    latest = decisions[-1]
+    following = max(latest.attempt, max((r.attempt for r in requests), default=0)) + 1
+    if latest.outcome == NEEDS_FIX:
+        return ReviewPlan(following, latest)
+    if latest.outcome == EXPIRED and entry:
+        unfixed = [d for d in decisions if d.outcome == NEEDS_FIX]
+        return ReviewPlan(following, unfixed[-1] if unfixed else None)
+    return None
+
+
+def open_review(
+    store: Store, article_id: str, revision: str, language: str, plan: ReviewPlan, form: ReviewForm,
+    opened_at: str, link: str = "", deadline: str = "",
+) -> ReviewRequest:
+    """Record that an attempt is open (status and review times are derived from it)."""
+    request = ReviewRequest(
+        article_id=article_id, revision=revision, language=language, attempt=plan.attempt,
+        opened_at=opened_at, reviewers=list(form.assigned_users), link=link, deadline=deadline,
+        problems=list(form.problems), prefilled_from=plan.fix_of.attempt if plan.fix_of else 0,
+    )
+    key = request_key(article_id, revision, language, plan.attempt)
+    if not records.write_once(store, key, request):
+        return records.load(store, ReviewRequest, key)
+    return request
+
+
+# ---- the form ---------------------------------------------------------------------------------
+
+
+def _cell(text: str) -> str:
+    """Table cells are one line: escape pipes, join lines."""
+    return " ".join(text.replace("\\", "\\\\").replace("|", "\\|").split()) or " "
+
+
+def _mark_terms(text: str, terms: Sequence[str]) -> str:
+    for term in sorted({t for t in terms if t}, key=len, reverse=True):
+        text = re.sub(rf"(?<!\*\*){re.escape(term)}(?!\*\*)", f"**{term}**", text)
+    return text
+
+
+def unit_texts(title: str, summary: str, body: str) -> dict[str, str]:
+    """A text's translation units by id ("title", "summary", "body.3", ...), as the translate stage cut them.
+
+    Findings and memory hits name these ids, so the form and the post-edit
+    checks use the same cut rather than a second idea of what a segment is.
+    """
+    texts = {"title": title, "summary": summary}
+    texts.update((unit.id, unit.text) for unit in parse_markdown(body).units)
+    return texts
+
+
+def unit_label(unit_id: object) -> str:
+    """The form's row label of a unit id: Title, Summary, ¶3, ¶3.alt."""
+    name = str(unit_id)
+    if name in ("title", "summary"):
+        return name.capitalize()
+    return "¶" + name.removeprefix("body.") if name.startswith("body.") else (name or "text")
+
+
+def _side_by_side(article: Registered, draft: Draft, language: str) -> list[str]:
+    source_terms = [t.get("source", "") for t in draft.glossary_terms]
+    target_terms = [t.get("target", "") for t in draft.glossary_terms]
+    remembered = {str(f.get("segment")) for f in draft.findings if f.get("check") == "memory"}
+    source_units = unit_texts(article.title, article.summary, article.body)
+    target_units = unit_texts(draft.title, draft.summary, draft.body)
+
+    def target(unit_id: str) -> str:
+        if unit_id not in target_units:
+            return "*(missing)*"
+        return ("♻ " if unit_id in remembered else "") + _cell(_mark_terms(target_units[unit_id], target_terms))
+
+    name = LANGUAGE_NAMES.get(language, language)
+    lines = [f"| | {LANGUAGE_NAMES['vi']} (source) | {name} (machine) |", "|---|---|---|"]
+    for unit_id, text in source_units.items():
+        lines.append(f"| {unit_label(unit_id)} | {_cell(_mark_terms(text, source_terms))} | {target(unit_id)} |")
+    for unit_id in target_units.keys() - source_units.keys():
+        lines.append(f"| {unit_label(unit_id)} | *(not in the source)* | {target(unit_id)} |")
     return lines
 
 
-def _findings(findings: list[dict[str, str]]) -> list[str]:
-    """The translate stage's QA findings (errors first); "memory" findings mark reused approved text."""
-    if not findings:
+def _findings(draft: Draft) -> list[str]:
+    order = {"error": 0, "warning": 1}
+    ranked = sorted((f for f in draft.findings if f.get("check") != "memory"),
+                    key=lambda f: order.get(str(f.get("severity")), 2))
+    if not ranked:
+        return ["### Quality checks", "", "No QA findings for the machine text.", ""]
+    lines = ["### Quality checks — fix these first", ""]
+    for finding in ranked:
+        icon = "✖" if finding.get("severity") == "error" else "⚠"
+        lines.append(f"- {icon} **{finding.get('severity', '?')}** · {finding.get('check', '?')} · "
+                     f"{unit_label(finding.get('segment'))}: {finding.get('message', '')}")
+    return lines + [""]
+
+
+def _previous_approval(store: Store, article: Registered, language: str) -> Decision | None:
+    """The latest approved translation of an earlier revision of this article (a correction)."""
+    earlier = [d for d in all_decisions(store, f"decisions/{article.article_id}/")
+               if d.language == language and d.revision != article.revision and d.approved]
+    return max(earlier, key=lambda d: d.decided_at) if earlier else None
+
+
+def _diff(old: str, new: str) -> list[str]:
+    changed = [line for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=0)
+               if not line.startswith(("---", "+++", "@@"))]
+    if len(changed) > _DIFF_LINES:
+        changed = changed[:_DIFF_LINES] + [f"… {len(changed) - _DIFF_LINES} more changed lines"]
+    return ["```diff", *changed, "```"] if changed else ["*(no change in the text)*"]
+
+
+def _correction(store: Store, article: Registered, language: str) -> list[str]:
+    previous = _previous_approval(store, article, language)
+    if previous is None:
         return []
-    order = {"error": 0, "warning": 1, "info": 2}
-    ranked = sorted(findings, key=lambda f: order.get(f["severity"], 3))
-    return [f"### Checks ({len(findings)})", "",
-            *[f"- **{f['severity']}** `{f['check']}` {f['segment']}: {f['message']}" for f in ranked], ""]
+    old = load_revision(store, previous.article_id, previous.revision)
+    return [
+        f"### Correction: changes since the approved revision `{previous.revision}`",
+        "",
+        f"Approved by {previous.reviewer} at {previous.decided_at}. What the editors changed in the source:",
+        "",
+        *_diff(f"{old.title}\n\n{old.summary}\n\n{old.body}", f"{article.title}\n\n{article.summary}\n\n{article.body}"),
+        "",
+        "The approved translation of that revision, against this machine draft:",
+        "",
+        *_diff(previous.body, load_draft(store, article.article_id, article.revision, language).body),
+        "",
+    ]
+
+
+def _subject(article: Registered, language: str) -> str:
+    return f"[{language.upper()}] {article.title} — {OUTLET_NAMES.get(article.outlet, article.outlet)}"
+
+
+def subject_for(store: Store, article_id: str, revision: str, language: str) -> str:
+    """The review's headline, ``[EN] <title> — <outlet>``, as the form and every notice show it."""
+    return _subject(load_revision(store, article_id, revision), language)
 
 
 def build_form(
-    store: Store, article_id: str, revision: str, language: str, reviewers: Mapping[str, list[str]] | None = None
+    store: Store,
+    article_id: str,
+    revision: str,
+    language: str,
+    reviewers: Mapping[str, list[str]] | None = None,
+    fix_of: Decision | None = None,
+    attempt: int = 1,
 ) -> ReviewForm:
+    """The review form; for a fix, the problems come first and the translator's own text is pre-filled."""
     article = load_revision(store, article_id, revision)
     draft = load_draft(store, article_id, revision, language)
     outlet = OUTLET_NAMES.get(article.outlet, article.outlet)
+    problems = list(fix_of.problems) if fix_of is not None and fix_of.outcome == NEEDS_FIX else []
     lines: list[str] = []
+    if problems:
+        lines += [f"**✖ Fix needed (attempt {attempt}).** Your approval of attempt {fix_of.attempt} "
+                  f"({fix_of.decided_at}) was not accepted because:", ""]
+        lines += [f"- {problem}" for problem in problems]
+        lines += ["", "Your own text is in the fields below. Fix it, then **Approve** again.", ""]
     if draft.demo_model:
         lines += [f"**⚠ {DEMO_NOTICE}.** The installed model for this pair is the built-in demo: "
                   "it copies the text and swaps a few words. Install real models before publishing.", ""]
+    for flag in getattr(article, "flags", None) or []:
+        text = " — ".join(str(value) for value in flag.values()) if isinstance(flag, dict) else str(flag)
+        lines += [f"**⚠ Intake:** {text}", ""]
+    lines += _findings(draft)
     lines += [
         f"## {article.title}",
         "",
         f"- **Outlet:** {outlet} — approved by {article.approved_by} at {article.approved_at}",
-        f"- **Article:** `{article_id}` revision `{revision}`",
-        f"- **Source:** {article.source_url or 'not given'}",
+        f"- **Source article:** {article.source_url or 'no link given'}",
+        f"- **Article:** `{article_id}` revision `{revision}` · attempt {attempt}",
         f"- **Model:** {draft.model_name} ({draft.model_version})",
         "",
-        *_findings(draft.findings),
-        f"### Title ({language})",
+        f"### Source and {LANGUAGE_NAMES.get(language, language)} machine translation, paragraph by paragraph",
         "",
-        _quoted(draft.title),
+        *_side_by_side(article, draft, language),
         "",
-        f"### Source and {LANGUAGE_NAMES.get(language, language)} translation, paragraph by paragraph",
+        "♻ = from translation memory · **bold** = provincial glossary term",
         "",
-        *_side_by_side(article.body, draft.body, language),
-        "Edit the fields below, then **Approve** to publish or **Reject** to keep it off every channel.",
     ]
-    return ReviewForm(
-        subject=f"[{language.upper()}] {article.title} — {outlet}",
-        body="\n".join(lines),
-        defaults={"title": draft.title, "summary": draft.summary, "body": draft.body, "note": ""},
-        assigned_users=reviewers_for(language, reviewers),
+    if draft.glossary_terms:
+        lines += ["### Glossary terms in this text", "", "| Tiếng Việt | " + LANGUAGE_NAMES.get(language, language) + " |",
+                  "|---|---|", *[f"| {_cell(t.get('source', ''))} | {_cell(t.get('target', ''))} |"
+                                 for t in draft.glossary_terms], ""]
+    lines += _correction(store, article, language)
+    lines += ["Edit the fields below, then **Approve** to publish or **Reject** to keep it off every channel. "
+              "An approved text is checked (empty fields, broken Markdown, lost links or images, glossary errors) "
+              "before it counts."]
+    source = fix_of if problems else None
+    defaults = (
+        {"title": source.title, "summary": source.summary, "body": source.body, "note": source.note}
+        if source is not None
+        else {"title": draft.title, "summary": draft.summary, "body": draft.body, "note": ""}
     )
+    return ReviewForm(
+        subject=_subject(article, language),
+        body="\n".join(lines),
+        defaults=defaults,
+        assigned_users=reviewers_for(language, reviewers),
+        problems=problems,
+    )
+
+
+# ---- decisions --------------------------------------------------------------------------------
+
+
+def _current(store: Store, article_id: str, revision: str, language: str) -> tuple[int, Texts | None, str]:
+    """The attempt an answer belongs to, the text it was pre-filled with, and when it opened."""
+    decisions = decisions_for(store, article_id, revision, language)
+    requests = requests_for(store, article_id, revision, language)
+    waiting = _open_request(requests, decisions)
+    if waiting is None:
+        return (decisions[-1].attempt if decisions else 1), None, ""
+    prefilled = {d.attempt: d for d in decisions}.get(waiting.prefilled_from)
+    return waiting.attempt, (prefilled.texts() if prefilled else None), waiting.opened_at
+
+
+def _write(store: Store, decision: Decision) -> Decision:
+    key = decision_key(decision.article_id, decision.revision, decision.language, decision.attempt)
+    if not records.write_once(store, key, decision):
+        return records.load(store, Decision, key)
+    return decision
 
 
 def record_decision(
@@ -147,38 +408,54 @@ def record_decision(
     fields: Mapping[str, object],
     reviewer: str,
     decided_at: str,
+    invalid: Sequence[str] = (),
 ) -> Decision:
-    """Write the answer as a record; a retried task finds the first record and returns it."""
-    draft = load_draft(store, article_id, revision, language)
-    option = APPROVE if APPROVE in chosen_options else REJECT
+    """Write the answer as a record; a retried task finds the first record and returns it.
 
-    def field(name: str, fallback: str) -> str:
-        value = fields.get(name)
-        return fallback if value is None else str(value)
-
-    decision = Decision(
-        article_id=article_id,
-        revision=revision,
-        language=language,
-        attempt=1,
-        option=option,
-        reviewer=reviewer,
-        decided_at=decided_at,
-        title=field("title", draft.title),
-        summary=field("summary", draft.summary),
-        body=field("body", draft.body),
-        note=field("note", ""),
-        machine_title=draft.title,
-        machine_body=draft.body,
-        demo_model=draft.demo_model,
-    )
-    key = decision_key(article_id, revision, language, decision.attempt)
-    if not records.write_once(store, key, decision):
+    An Approve counts only if its text passes the post-edit checks (and the
+    form came back well-formed: ``invalid`` lists what did not); otherwise the
+    decision is "needs fix" with the problems, and nothing is approved.
+    """
+    attempt, prefilled, opened_at = _current(store, article_id, revision, language)
+    key = decision_key(article_id, revision, language, attempt)
+    if store.exists(key):
         return records.load(store, Decision, key)
-    return decision
+    draft = load_draft(store, article_id, revision, language)
+    machine = Texts(draft.title, draft.summary, draft.body)
+    final = Texts.from_fields(fields, prefilled or machine)
+    option = APPROVE if APPROVE in chosen_options else REJECT
+    problems: list[str] = []
+    if option == APPROVE:
+        article = load_revision(store, article_id, revision)
+        machine_segments = unit_texts(draft.title, draft.summary, draft.body)
+        problems = list(invalid) + check_edit(article.body, machine, final, draft.glossary_terms,
+                                              draft.findings, machine_segments)
+    state = (NEEDS_FIX if problems else APPROVED) if option == APPROVE else REJECTED
+    note = fields.get("note")
+    return _write(store, Decision(
+        article_id=article_id, revision=revision, language=language, attempt=attempt, option=option,
+        reviewer=reviewer, decided_at=decided_at, title=final.title, summary=final.summary, body=final.body,
+        note="" if note is None else str(note), machine_title=draft.title, machine_body=draft.body,
+        demo_model=draft.demo_model, state=state, machine_summary=draft.summary,
+        edit_distance=edit_distance(machine.joined(), final.joined()),
+        machine_words=len(tokens(machine.joined())), problems=problems, opened_at=opened_at,
+    ))
 
 
-def all_decisions(store: Store) -> Iterator[Decision]:
-    for key in store.list("decisions/"):
+def record_expiry(store: Store, article_id: str, revision: str, language: str, expired_at: str) -> Decision:
+    """Nobody answered in time: record it, approve nothing."""
+    attempt, prefilled, opened_at = _current(store, article_id, revision, language)
+    draft = load_draft(store, article_id, revision, language)
+    text = prefilled or Texts(draft.title, draft.summary, draft.body)
+    return _write(store, Decision(
+        article_id=article_id, revision=revision, language=language, attempt=attempt, option="",
+        reviewer="", decided_at=expired_at, title=text.title, summary=text.summary, body=text.body, note="",
+        machine_title=draft.title, machine_body=draft.body, demo_model=draft.demo_model, state=EXPIRED,
+        machine_summary=draft.summary, opened_at=opened_at,
+    ))
+
+
+def all_decisions(store: Store, prefix: str = "decisions/") -> Iterator[Decision]:
+    for key in store.list(prefix):
         if key.endswith(".json"):
             yield records.load(store, Decision, key)

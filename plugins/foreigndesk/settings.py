@@ -28,6 +28,10 @@ DEFAULT_REVIEWERS = {lang: [f"reviewer_{lang}"] for lang in DEFAULT_LANGUAGES}
 DEFAULT_FEED_MARKERS = ("foreign-information", "thông tin đối ngoại")
 DEFAULT_AWS_CONN_ID = "foreigndesk_s3"
 _OUTLET = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+#: The Airflow Variable (JSON, language -> user ids) naming who reviews each language.
+REVIEWERS_VARIABLE = "foreigndesk_reviewers"
+#: How a review opening (or expiring) is announced; see foreigndesk.notify.
+NOTIFY_CHANNELS = ("log", "email", "webhook")
 
 
 class SettingsError(ValueError):
@@ -68,6 +72,12 @@ class Settings:
     engine_threads: int = 0  # 0: every CPU the process may use
     max_sentence_tokens: int = 200
     placeholder_style: str = "[]"
+    #: How long a translator has to answer a review before it expires (nothing is approved then).
+    review_timeout_seconds: int = 2 * 24 * 3600
+    #: Where review notices go: any of NOTIFY_CHANNELS.
+    notify: tuple[str, ...] = ("log",)
+    #: The desk's review mailbox(es) for the "email" channel.
+    notify_email_to: tuple[str, ...] = ()
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -139,6 +149,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         )
     inbox = Path(env.get("FOREIGNDESK_INBOX", str(REPO_ROOT / "content" / "inbox")))
     outlets = _outlets(env)
+    notify = _split(env.get("FOREIGNDESK_NOTIFY", "log"))
+    unknown_channels = [name for name in notify if name not in NOTIFY_CHANNELS]
+    if unknown_channels:
+        raise SettingsError(f"FOREIGNDESK_NOTIFY names {unknown_channels}; use some of {list(NOTIFY_CHANNELS)}")
+    notify_email_to = _split(env.get("FOREIGNDESK_NOTIFY_EMAIL_TO", ""))
+    if "email" in notify and not notify_email_to:
+        raise SettingsError(
+            "FOREIGNDESK_NOTIFY includes 'email' but FOREIGNDESK_NOTIFY_EMAIL_TO is empty; "
+            "set it to the desk's review mailbox, e.g. review@desk.example"
+        )
     return Settings(
         store=env.get("FOREIGNDESK_STORE", str(REPO_ROOT / "content" / "store")),
         inbox=inbox,
@@ -162,4 +182,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         # "[]" survived both demo pivot hops in 4 SentencePiece pieces without gluing to the next word
         # (bench/placeholders.py); measure again with real packages and switch if a real model mangles it.
         placeholder_style=_choice(env, "FOREIGNDESK_PLACEHOLDER_STYLE", tuple(PLACEHOLDER_STYLES), "[]"),
+        review_timeout_seconds=_int(env, "FOREIGNDESK_REVIEW_TIMEOUT_SECONDS", 2 * 24 * 3600),
+        notify=notify,
+        notify_email_to=notify_email_to,
     )

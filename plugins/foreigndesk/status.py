@@ -1,0 +1,175 @@
+"""``foreigndesk status``: where every article stands, who holds it, and how reviewing goes.
+
+Everything is derived from the store's records (registrations, drafts,
+review requests, decisions, the publication ledger) — the desk keeps no state
+twice, so the report can't disagree with what the stages did. It reads the
+latest revision of each article; per language it sums up every decision ever
+recorded: approval rate (approved / (approved + rejected)), median time from a
+review opening to its answer, and post-edit effort (the share of the machine
+text's words a translator changed, averaged over approvals).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from foreigndesk import records
+from foreigndesk.intake import Registered
+from foreigndesk.ledger import FAILED, PUBLISHED as CHANNEL_PUBLISHED, UnitState, publication_states
+from foreigndesk.review import (APPROVED, EXPIRED, NEEDS_FIX, REJECTED, Decision, all_decisions, current_request,
+                                decisions_for)
+from foreigndesk.store import Store
+from foreigndesk.translation import draft_key
+
+TRANSLATING, IN_REVIEW, PUBLISHED = "translating", "in review", "published"
+_STATE_NAMES = {APPROVED: "approved", REJECTED: "rejected", NEEDS_FIX: "needs fix", EXPIRED: "expired"}
+_HOLDERS = {APPROVED: "publisher (next run)", REJECTED: "desk (rejected)", EXPIRED: "desk chief (re-open or drop)"}
+
+
+@dataclass(frozen=True)
+class ArticleStatus:
+    article_id: str
+    revision: str
+    language: str
+    title: str
+    state: str
+    holder: str
+    since: str
+    seconds: int
+    attempt: int
+    #: Per publishing channel that has handled this revision: its state, with the reason when it failed.
+    channels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LanguageStats:
+    language: str
+    approved: int
+    rejected: int
+    needs_fix: int
+    expired: int
+    approval_rate: float | None
+    median_review_seconds: int | None
+    post_edit_effort: float | None
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    generated_at: str
+    articles: list[ArticleStatus]
+    languages: list[LanguageStats]
+
+    def as_json(self) -> dict:
+        return {"generated_at": self.generated_at, "articles": [asdict(row) for row in self.articles],
+                "languages": [asdict(stats) for stats in self.languages]}
+
+
+def _seconds(start: str, end: datetime) -> int:
+    return max(0, int((end - datetime.fromisoformat(start)).total_seconds())) if start else 0
+
+
+def latest_revisions(store: Store) -> list[Registered]:
+    """Each article's newest registered revision."""
+    newest: dict[str, Registered] = {}
+    for key in store.list("articles/"):
+        if key.endswith("/article.json"):
+            article = records.load(store, Registered, key)
+            if article.article_id not in newest or article.registered_at > newest[article.article_id].registered_at:
+                newest[article.article_id] = article
+    return sorted(newest.values(), key=lambda a: a.registered_at)
+
+
+def _channel_view(states: list[UnitState]) -> dict[str, str]:
+    return {state.channel: f"{state.state}: {state.reason}" if state.state == FAILED and state.reason else state.state
+            for state in states}
+
+
+def language_status(
+    store: Store, article: Registered, language: str, now: datetime, publications: list[UnitState] | None = None
+) -> ArticleStatus:
+    """One language of one revision; ``publications`` are the ledger's states for it, one per channel."""
+    channels = _channel_view(publications or [])
+
+    def row(state: str, holder: str, since: str, attempt: int = 0) -> ArticleStatus:
+        return ArticleStatus(article.article_id, article.revision, language, article.title, state, holder, since,
+                             _seconds(since, now), attempt, channels)
+
+    decisions = decisions_for(store, article.article_id, article.revision, language)
+    published = [state for state in publications or [] if state.state == CHANNEL_PUBLISHED]
+    if published:
+        first = min(published, key=lambda state: state.published_at)
+        return row(PUBLISHED, ", ".join(sorted(state.channel for state in published)), first.published_at,
+                   decisions[-1].attempt if decisions else 0)
+    waiting = current_request(store, article.article_id, article.revision, language)
+    if waiting is not None:
+        return row(IN_REVIEW, ", ".join(waiting.reviewers), waiting.opened_at, waiting.attempt)
+    if decisions:
+        latest = decisions[-1]
+        holder = latest.reviewer if latest.outcome == NEEDS_FIX else _HOLDERS[latest.outcome]
+        return row(_STATE_NAMES[latest.outcome], holder, latest.decided_at, latest.attempt)
+    draft = store.exists(draft_key(article.article_id, article.revision, language))
+    return row(TRANSLATING, "translate task" + (" (draft ready)" if draft else ""), article.registered_at)
+
+
+def language_stats(language: str, decisions: list[Decision]) -> LanguageStats:
+    count = defaultdict(int)
+    for decision in decisions:
+        count[decision.outcome] += 1
+    decided = count[APPROVED] + count[REJECTED]
+    review_times = [
+        (datetime.fromisoformat(d.decided_at) - datetime.fromisoformat(d.opened_at)).total_seconds()
+        for d in decisions if d.opened_at and d.outcome != EXPIRED
+    ]
+    efforts = [d.edit_distance / d.machine_words for d in decisions if d.approved and d.machine_words]
+    return LanguageStats(
+        language=language, approved=count[APPROVED], rejected=count[REJECTED], needs_fix=count[NEEDS_FIX],
+        expired=count[EXPIRED], approval_rate=round(count[APPROVED] / decided, 3) if decided else None,
+        median_review_seconds=int(statistics.median(review_times)) if review_times else None,
+        post_edit_effort=round(statistics.fmean(efforts), 3) if efforts else None,
+    )
+
+
+def collect_status(store: Store, now: datetime, languages: tuple[str, ...]) -> StatusReport:
+    publications: dict[tuple[str, str, str], list[UnitState]] = defaultdict(list)
+    for state in publication_states(store):
+        publications[(state.article_id, state.revision, state.language)].append(state)
+    rows = [language_status(store, article, language, now, publications[(article.article_id, article.revision, language)])
+            for article in latest_revisions(store) for language in article.languages]
+    by_language: dict[str, list[Decision]] = defaultdict(list)
+    for decision in all_decisions(store):
+        by_language[decision.language].append(decision)
+    stats = [language_stats(language, by_language[language]) for language in languages]
+    return StatusReport(now.replace(microsecond=0).isoformat(), rows, stats)
+
+
+def _duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "—"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    return f"{days}d {hours:02d}h" if days else f"{hours}h {rest // 60:02d}m"
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"
+
+
+def format_status(report: StatusReport) -> str:
+    lines = [f"{'article':44} {'lang':4} {'state':11} {'held by':28} {'for':>8}  attempt  channels"]
+    for row in report.articles:
+        name = f"{row.article_id[:35]}@{row.revision[:8]}"
+        channels = ", ".join(f"{channel} {state}" for channel, state in sorted(row.channels.items()))
+        lines.append(f"{name:44} {row.language:4} {row.state:11} {row.holder[:28]:28} "
+                     f"{_duration(row.seconds):>8}  {str(row.attempt or '—'):7}  {channels or '—'}")
+    if not report.articles:
+        lines.append("(no articles registered)")
+    lines += ["", f"{'lang':4} {'approved':>8} {'rejected':>8} {'needs fix':>9} {'expired':>7} "
+                  f"{'approval':>8} {'median review':>13} {'post-edit effort':>16}"]
+    for stats in report.languages:
+        lines.append(f"{stats.language:4} {stats.approved:>8} {stats.rejected:>8} {stats.needs_fix:>9} "
+                     f"{stats.expired:>7} {_percent(stats.approval_rate):>8} "
+                     f"{_duration(stats.median_review_seconds):>13} {_percent(stats.post_edit_effort):>16}")
+    return "\n".join(lines)
