@@ -19,7 +19,7 @@ CTranslate2 threads, models loaded before any clock starts:
 (b1) (b) with one CTranslate2 thread instead of one worker per CPU: how much of a/b
     is batching alone (Argos's default is one worker with a thread pool).
 (d) foreigndesk again over the same articles after every draft was approved
-    (Decision records fed to the memory through ``memory.remember_decision``).
+    (Decision records fed to the memory through ``review.remember_decision``).
 
 Prints segments/s for each and the ratios a/b (target ≥ 4), b/c (target ≤ 1.5)
 and b/d (target ≥ 10). A "segment" is one unit of the desk (heading, paragraph,
@@ -161,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     from foreigndesk.engine import ArgosEngine
     from foreigndesk.glossary import load_glossary
     from foreigndesk.intake import register
-    from foreigndesk.memory import TranslationMemory, remember_decision
+    from foreigndesk.memory import TranslationMemory
+    from foreigndesk.review import remember_decision
     from foreigndesk.models import ensure_models
     from foreigndesk.review import record_decision
     from foreigndesk.segment import parse

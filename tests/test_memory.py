@@ -15,11 +15,9 @@ from foreigndesk.memory import (
     aligned_units,
     memory_prefix,
     normalise,
-    remember_all,
-    remember_decision,
     source_hash,
 )
-from foreigndesk.review import record_decision
+from foreigndesk.review import rebuild_memory, record_decision, remember_decision
 from foreigndesk.store import LocalStore
 from foreigndesk.translation import Draft, draft_key
 
@@ -96,13 +94,13 @@ def test_approved_decisions_feed_the_memory_once(desk_store):
     assert (found.target, found.reviewer, found.unit) == ("Thai Nguyen tea is famous.", "reviewer_en", "body.2")
     assert found.decision == f"decisions/{article.article_id}/{article.revision}/en/001.json"
     assert memory.lookup("vi", "zh", "Chè Thái Nguyên nổi tiếng.") is None
-    assert remember_all(store) == 0
+    assert rebuild_memory(store) == 0
 
 
-def test_remember_all_rebuilds_from_every_decision(desk_store):
+def test_rebuild_memory_feeds_every_decision(desk_store):
     store, _ = desk_store
     _decide(desk_store, "en", "Approve", EN_BODY)
     _decide(desk_store, "zh", "Approve", "## 合作\n\n太原茶很有名。\n\n- 一\n- 二\n\n![茶山](a.jpg)\n", title="茶与旅游")
-    assert remember_all(store) == 16
+    assert rebuild_memory(store) == 16
     assert TranslationMemory(store).lookup("vi", "zh", "Chè và du lịch").target == "茶与旅游"
-    assert remember_all(store) == 0
+    assert rebuild_memory(store) == 0

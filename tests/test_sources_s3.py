@@ -8,7 +8,8 @@ import pytest
 
 from drops import article_bytes
 from foreigndesk.intake import ingest, revisions_of, source_key
-from foreigndesk.sources import S3Inbox, configured_sources
+from foreigndesk.intake import configured_sources
+from foreigndesk.sources import S3Inbox
 from foreigndesk.store import S3Store
 
 OUTLETS = ("baothainguyen", "tntv")

@@ -19,8 +19,8 @@ from foreigndesk.articles import parse_article
 from foreigndesk.engine import ArgosEngine
 from foreigndesk.glossary import load_glossary
 from foreigndesk.intake import register
-from foreigndesk.memory import MemoryRecord, TranslationMemory, remember_decision
-from foreigndesk.review import record_decision
+from foreigndesk.memory import MemoryRecord, TranslationMemory
+from foreigndesk.review import record_decision, remember_decision
 from foreigndesk.store import LocalStore
 from foreigndesk.translation import SourceText, draft_key, load_draft, translate_revision, translate_texts
 

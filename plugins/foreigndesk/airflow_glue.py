@@ -438,7 +438,7 @@ class ReviewOperator(HITLOperator):
             invalid=invalid,
         )
         if decision.approved:
-            from foreigndesk.memory import remember_decision
+            from foreigndesk.review import remember_decision
 
             remembered = remember_decision(store, decision)
             print(f"{self.language}: {remembered} approved segments added to the translation memory")

@@ -29,8 +29,9 @@ from pathlib import Path
 
 from foreigndesk import records
 from foreigndesk.articles import Article, ArticleError, parse_article
-from foreigndesk.settings import Settings
-from foreigndesk.sources import NO_OUTLET, Drop, Source, SourceError, configured_sources, inbox_folders
+from foreigndesk.outlet_feed import OutletFeed
+from foreigndesk.settings import Settings, SettingsError, outlet_variable
+from foreigndesk.sources import NO_OUTLET, Drop, S3Inbox, Source, SourceError, inbox_folders
 from foreigndesk.store import RecordExists, Store, open_store
 
 _SAFE_SEGMENT = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -240,6 +241,35 @@ def ingest(
 def ingest_inbox(store: Store, inbox: Path, outlets: tuple[str, ...], max_bytes: int | None = None) -> IntakeResult:
     """Take every drop of every outlet folder of ``inbox`` (and quarantine strays), oldest first."""
     return ingest(store, inbox_folders(inbox, outlets), outlets, max_bytes)
+
+
+def configured_sources(
+    settings: Settings,
+    store: Store,
+    *,
+    inbox: Path | None = None,
+    s3_client: Any = None,
+    session: Any = None,
+) -> list[Source]:
+    """Every source the settings name, in a fixed order: folders, S3 inboxes, feeds.
+
+    Clients are only needed (and only asked for) when a source of that kind is
+    configured; a missing one is a configuration error naming the setting.
+    """
+    sources: list[Source] = list(inbox_folders(inbox or settings.inbox, settings.outlets))
+    for outlet_sources in settings.sources:
+        if outlet_sources.s3_inbox:
+            if s3_client is None:
+                raise SettingsError(f"{outlet_variable('FOREIGNDESK_S3_INBOX', outlet_sources.outlet)}: no S3 client")
+            sources.append(S3Inbox(s3_client, outlet_sources.s3_inbox, outlet_sources.outlet))
+    for outlet_sources in settings.sources:
+        if outlet_sources.feed_url:
+            if session is None:
+                raise SettingsError(f"{outlet_variable('FOREIGNDESK_FEED', outlet_sources.outlet)}: no HTTP session")
+            sources.append(
+                OutletFeed(session, outlet_sources.feed_url, outlet_sources.outlet, store, settings.feed_markers)
+            )
+    return sources
 
 
 def run_intake(

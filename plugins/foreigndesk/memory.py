@@ -107,24 +107,20 @@ def aligned_units(source: tuple[str, str, str], target: tuple[str, str, str]) ->
     return pairs
 
 
-def remember_decision(store: Store, decision) -> int:
-    """Feed one review decision to the memory; returns how many new records were written.
+def remember_approval(store: Store, source: tuple[str, str, str], decision, decision_ref: str) -> int:
+    """Feed one approved translation to the memory; returns how many new records were written.
 
-    The review stage calls this right after recording a decision (and
-    :func:`remember_all` rebuilds the memory from every decision). Rejected
-    decisions teach nothing.
+    ``source`` is the article's (title, summary, body); ``decision`` carries the
+    approved (title, summary, body), its language and who approved it;
+    ``decision_ref`` names the decision record the memory points back to. The
+    review stage calls this (``review.remember_decision``), so the memory never
+    needs to know how decisions are stored.
     """
-    from foreigndesk.intake import load_revision
-    from foreigndesk.review import decision_key
     from foreigndesk.settings import SOURCE_LANGUAGE
 
-    if not decision.approved:
-        return 0
-    article = load_revision(store, decision.article_id, decision.revision)
     memory = TranslationMemory(store)
-    key = decision_key(decision.article_id, decision.revision, decision.language, decision.attempt)
     written = 0
-    pairs = aligned_units((article.title, article.summary, article.body), (decision.title, decision.summary, decision.body))
+    pairs = aligned_units(source, (decision.title, decision.summary, decision.body))
     for source_unit, target_unit in pairs:
         record = MemoryRecord(
             source_language=SOURCE_LANGUAGE,
@@ -136,14 +132,7 @@ def remember_decision(store: Store, decision) -> int:
             unit=source_unit.id,
             reviewer=decision.reviewer,
             decided_at=decision.decided_at,
-            decision=key,
+            decision=decision_ref,
         )
         written += memory.remember(record)
     return written
-
-
-def remember_all(store: Store) -> int:
-    """Feed every recorded decision (idempotent: already remembered units are skipped)."""
-    from foreigndesk.review import all_decisions
-
-    return sum(remember_decision(store, decision) for decision in all_decisions(store))

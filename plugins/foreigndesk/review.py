@@ -459,3 +459,22 @@ def all_decisions(store: Store, prefix: str = "decisions/") -> Iterator[Decision
     for key in store.list(prefix):
         if key.endswith(".json"):
             yield records.load(store, Decision, key)
+
+
+# ---- translation memory ------------------------------------------------------------------------
+
+
+def remember_decision(store: Store, decision: Decision) -> int:
+    """Approved segments feed the translation memory; anything else teaches nothing."""
+    from foreigndesk.memory import remember_approval
+
+    if not decision.approved:
+        return 0
+    article = load_revision(store, decision.article_id, decision.revision)
+    key = decision_key(decision.article_id, decision.revision, decision.language, decision.attempt)
+    return remember_approval(store, (article.title, article.summary, article.body), decision, key)
+
+
+def rebuild_memory(store: Store) -> int:
+    """Feed every recorded decision (idempotent: already remembered units are skipped)."""
+    return sum(remember_decision(store, decision) for decision in all_decisions(store))

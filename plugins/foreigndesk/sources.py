@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from foreigndesk.settings import Settings
-from foreigndesk.store import Store, parse_s3_url
+from foreigndesk.store import parse_s3_url
 
 IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".crdownload", "~")
 #: The pseudo-outlet of files left directly in the inbox, outside any outlet folder.
@@ -208,35 +207,3 @@ class S3Inbox:
 def _s3_reason(error: Exception) -> str:
     code = getattr(error, "response", {}).get("Error", {}).get("Code")
     return str(code) if code else type(error).__name__
-
-
-def configured_sources(
-    settings: Settings,
-    store: Store,
-    *,
-    inbox: Path | None = None,
-    s3_client: Any = None,
-    session: Any = None,
-) -> list[Source]:
-    """Every source the settings name, in a fixed order: folders, S3 inboxes, feeds.
-
-    Clients are only needed (and only asked for) when a source of that kind is
-    configured; a missing one is a configuration error naming the setting.
-    """
-    from foreigndesk.outlet_feed import OutletFeed
-    from foreigndesk.settings import SettingsError, outlet_variable
-
-    sources: list[Source] = list(inbox_folders(inbox or settings.inbox, settings.outlets))
-    for outlet_sources in settings.sources:
-        if outlet_sources.s3_inbox:
-            if s3_client is None:
-                raise SettingsError(f"{outlet_variable('FOREIGNDESK_S3_INBOX', outlet_sources.outlet)}: no S3 client")
-            sources.append(S3Inbox(s3_client, outlet_sources.s3_inbox, outlet_sources.outlet))
-    for outlet_sources in settings.sources:
-        if outlet_sources.feed_url:
-            if session is None:
-                raise SettingsError(f"{outlet_variable('FOREIGNDESK_FEED', outlet_sources.outlet)}: no HTTP session")
-            sources.append(
-                OutletFeed(session, outlet_sources.feed_url, outlet_sources.outlet, store, settings.feed_markers)
-            )
-    return sources
