@@ -226,11 +226,13 @@ def _draft_with_checks(store, article) -> None:
     checked = dataclasses.replace(
         draft,
         findings=[
-            {"check": "glossary", "severity": "error", "segment": 2,
+            {"check": "glossary-missing", "severity": "error", "segment": "body.1",
              "message": "'tỉnh Luông Pha Băng' must be 'Luang Prabang Province'"},
-            {"check": "untranslated", "severity": "warning", "segment": 3, "message": "Vietnamese words left in the text"},
+            {"check": "untranslated", "severity": "warning", "segment": "body.2",
+             "message": "Vietnamese words left in the text"},
+            {"check": "memory", "severity": "info", "segment": "summary", "message": "approved text reused"},
         ],
-        memory_hits=[1],
+        memory_hits=1,
         glossary_terms=[{"source": "Thái Nguyên", "target": "Thai Nguyen"}, {"source": "OCOP", "target": "OCOP"}],
     )
     (store.root / draft_key(article.article_id, article.revision, "en")).write_bytes(records.encode(checked))
