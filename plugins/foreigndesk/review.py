@@ -434,19 +434,21 @@ def _current(store: Store, article_id: str, revision: str, language: str) -> tup
     return waiting.attempt, (prefilled.texts() if prefilled else None), waiting.opened_at
 
 
-def write_decision(store: Store, decision: Decision) -> Decision:
+def write_decision(store: Store, decision: Decision, written_at: datetime | None = None) -> Decision:
     """The one way a decision is written: its journal entry first, then the record, create-only.
 
     In this order a crash between the two leaves an entry without a record, which
     the publish stage ignores; the other order could leave a decision no entry
     points at, which publishing's fast path would never see. A decision already
     written is returned as stored (a retried task), without a second entry.
+    ``written_at`` (default: now) is for building archives with a past, in tests
+    and benchmarks.
     """
     key = decision_key(decision.article_id, decision.revision, decision.language, decision.attempt)
     if store.exists(key):
         return records.load(store, Decision, key)
     entry = journal_key(decision.article_id, decision.revision, decision.language, decision.attempt,
-                        datetime.now(timezone.utc))
+                        written_at or datetime.now(timezone.utc))
     try:
         store.create(entry, key.encode())
     except RecordExists:  # a concurrent writer of the same decision in the same microsecond: one entry is enough
