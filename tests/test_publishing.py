@@ -240,14 +240,14 @@ def test_an_entry_listed_late_behind_one_already_taken_is_still_seen(store):
     assert _full_listings(store) == 0
 
 
-def test_losing_the_heads_costs_one_full_rebuild_and_no_second_post(store):
+def test_lost_or_old_form_heads_cost_one_full_rebuild_and_no_second_post(store):
     for number in range(3):
         approved_article(store, f"a{number}")
     _run(store)
     claims = _claims(store)
     assert len(claims) == 18 and set(claims.values()) == {1}
-    for channel in ("portal-feed", "web"):
-        (store.root / f"publish/index/{channel}/head.json").unlink()
+    (store.root / "publish/index/portal-feed/head.json").unlink()
+    store.replace("publish/index/web/head.json", json.dumps({"listing": "0" * 64, "open": {}}).encode())  # old form
     approved_article(store, "lost", languages=("zh",))
     store.clear()
     rebuilt = _run(store)
@@ -297,6 +297,31 @@ def test_the_daily_sweep_finds_a_decision_the_journal_never_showed(store):
     assert _full_listings(store) == 1
     store.clear()
     assert _run(store, now=now + timedelta(hours=24, minutes=16)).published == [] and _full_listings(store) == 0
+
+
+def test_on_s3_a_quiet_run_is_two_reads_and_one_listing_after_the_mark(s3_bucket):
+    """The same planner on the S3 store (moto's server on loopback): ListObjectsV2 with StartAfter=mark."""
+    from foreigndesk.store import S3Store
+
+    client, bucket = s3_bucket
+    s3 = S3Store(client, bucket, "desk")
+    for number in range(3):
+        approved_article(s3, f"a{number}", journaled_at=datetime.now(timezone.utc) - timedelta(days=number))
+    assert len(_run(s3).published) == 18
+    approved_article(s3, "next", languages=("en",))
+    assert sorted(p["channel"] for p in _run(s3).published) == ["portal-feed", "web"]
+    calls: list[tuple[str, dict]] = []
+    handler = lambda model, params, **_: calls.append((model.name, params))  # noqa: E731
+    client.meta.events.register("provide-client-params.s3", handler)
+    try:
+        quiet = _run(s3)
+    finally:
+        client.meta.events.unregister("provide-client-params.s3", handler)
+    assert (quiet.published, quiet.written, quiet.errors) == ([], [], [])
+    assert sorted(name for name, _ in calls) == ["GetObject", "GetObject", "ListObjectsV2"]
+    [listing] = [params for name, params in calls if name == "ListObjectsV2"]
+    mark = json.loads(s3.read("publish/index/web/head.json"))["mark"]
+    assert listing["Prefix"] == "desk/journal/decisions/" and listing["StartAfter"] == f"desk/{mark}"
 
 
 def test_one_channel_at_a_time(store):
