@@ -138,12 +138,14 @@ class LocalStore:
         Entries sort as their keys do: a folder ``d`` as ``d/``, so ``d-x`` and ``d.x``
         (``-`` and ``.`` sort before ``/``) come before the keys inside ``d``.
         """
+        entries: list[tuple[str, str]] = []  # (name as it sorts, folder path or "" for a file)
         with os.scandir(folder) as scan:
-            entries = sorted(
-                (entry.name + "/", entry.path) if entry.is_dir() else (entry.name, "")
-                for entry in scan
-                if entry.is_dir() or (entry.is_file() and not entry.name.startswith(".tmp-"))
-            )
+            for entry in scan:
+                if entry.is_dir(follow_symlinks=False):
+                    entries.append((entry.name + "/", entry.path))
+                elif entry.is_file() and not entry.name.startswith(".tmp-"):
+                    entries.append((entry.name, ""))
+        entries.sort()
         for name, subfolder in entries:
             key = folder_key + name
             if not subfolder:
