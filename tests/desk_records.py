@@ -1,9 +1,10 @@
 """Upstream records for publishing tests, written the way intake and review write them.
 
 Publishing reads ``articles/<id>/<rev>/article.json`` (intake) and
-``decisions/<id>/<rev>/<lang>/<attempt>.json`` (review). Writing them directly
-keeps the publish tests fast and independent of the translation engine; the
-end-to-end test covers the real chain. Extra intake fields (``image``,
+``decisions/<id>/<rev>/<lang>/<attempt>.json`` (review, written through
+``review.write_decision``, which journals each decision first). Writing them
+directly keeps the publish tests fast and independent of the translation engine;
+the end-to-end test covers the real chain. Extra intake fields (``image``,
 ``publish_at`` …) are written into the JSON as intake writes them.
 """
 
@@ -11,10 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import datetime
 
-from foreigndesk import records
 from foreigndesk.intake import Registered, article_key
-from foreigndesk.review import Decision, decision_key
+from foreigndesk.review import Decision, decision_key, write_decision
 
 BODY = "Thai Nguyen and Gyeongsangbuk-do agreed to widen tourism cooperation.\n\n## Plans\n\n- Tea tourism\n- Art exchanges\n"
 
@@ -32,16 +33,18 @@ def put_article(store, article_id: str, revision: str = "r1", *, title: str = ""
 
 def put_decision(store, article_id: str, revision: str, language: str, option: str = "Approve", *,
                  attempt: int = 1, title: str = "", summary: str = "", body: str = BODY,
-                 decided_at: str = "2025-03-15T10:00:00+00:00", demo_model: bool = False) -> Decision:
+                 decided_at: str = "2025-03-15T10:00:00+00:00", demo_model: bool = False,
+                 journaled_at: datetime | None = None) -> Decision:
     decision = Decision(article_id=article_id, revision=revision, language=language, attempt=attempt, option=option,
                         reviewer=f"reviewer_{language}", decided_at=decided_at,
                         title=title or f"{article_id} ({language})", summary=summary or f"Summary {language}.",
                         body=body, note="", machine_title="", machine_body="", demo_model=demo_model)
-    assert records.write_once(store, decision_key(article_id, revision, language, attempt), decision)
-    return decision
+    assert not store.exists(decision_key(article_id, revision, language, attempt))
+    return write_decision(store, decision, journaled_at)
 
 
-def approved_article(store, article_id: str, languages=("en", "zh", "ko"), revision: str = "r1", **extra) -> None:
+def approved_article(store, article_id: str, languages=("en", "zh", "ko"), revision: str = "r1", *,
+                     journaled_at: datetime | None = None, **extra) -> None:
     put_article(store, article_id, revision, **extra)
     for language in languages:
-        put_decision(store, article_id, revision, language)
+        put_decision(store, article_id, revision, language, journaled_at=journaled_at)

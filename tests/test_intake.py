@@ -263,6 +263,9 @@ class CrashingStore:
     def list(self, prefix):
         return self.inner.list(prefix)
 
+    def list_after(self, prefix, start_after):
+        return self.inner.list_after(prefix, start_after)
+
 
 def _batch(inbox: Path) -> dict[str, bytes]:
     drops = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -19,15 +20,28 @@ from foreigndesk.store import LocalStore
 
 
 class CountingStore(LocalStore):
-    """A real store that counts what a run opens, by top-level folder."""
+    """A real store that counts what a run opens, by top-level folder, and what it lists."""
 
     def __init__(self, root) -> None:
         super().__init__(root)
         self.reads: Counter[str] = Counter()
+        self.lists: list[tuple[str, ...]] = []
 
     def read(self, key: str) -> bytes:
         self.reads[key.split("/")[0]] += 1
         return super().read(key)
+
+    def list(self, prefix: str):
+        self.lists.append(("list", prefix))
+        return LocalStore.list_after(self, prefix, "")
+
+    def list_after(self, prefix: str, start_after: str):
+        self.lists.append(("list_after", prefix, start_after))
+        return super().list_after(prefix, start_after)
+
+    def clear(self) -> None:
+        self.reads.clear()
+        self.lists.clear()
 
 
 @pytest.fixture
@@ -110,6 +124,204 @@ def test_an_embargoed_item_ripens_without_reopening_the_archive(store):
     assert sorted(p["channel"] for p in ripe.published) == ["portal-feed", "web"]
     # one decision opened to plan (the embargoed one), three to rebuild the feed's other items; none for web
     assert store.reads["decisions"] == 1 + 3
+
+
+# ---- the journal's fast path -----------------------------------------------------------------
+
+
+def _head(store, channel: str) -> dict:
+    return json.loads((store.root / f"publish/index/{channel}/head.json").read_text())
+
+
+def _full_listings(store) -> int:
+    return store.lists.count(("list", "decisions/"))
+
+
+def _claims(store) -> Counter:
+    return Counter(key.rsplit("/", 1)[0] for key in store.list("ledger/") if "/claim-" in key)
+
+
+@pytest.fixture
+def scanned(store, monkeypatch):
+    """The folders of the store the run opens (os.scandir), relative to its root."""
+    real_scandir = os.scandir
+    folders: list[str] = []
+
+    def scandir(path):
+        folders.append(os.path.relpath(path, store.root).replace(os.sep, "/"))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    return folders
+
+
+def test_a_quiet_run_reads_the_heads_and_only_the_journal_after_the_mark(store, scanned):
+    now = datetime.now(timezone.utc)
+    for days in (40, 12, 9, 2):
+        approved_article(store, f"old{days}", journaled_at=now - timedelta(days=days))
+    approved_article(store, "today")
+    assert len(_run(store).published) == 30
+    marks = {_head(store, channel)["mark"] for channel in ("portal-feed", "web")}
+    [mark] = marks
+    partitions = {key.rsplit("/", 1)[0] for key in store.list("journal/decisions/")}
+    assert len(partitions) == 5
+    store.clear()
+    scanned.clear()
+    quiet = _run(store)
+    assert (quiet.published, quiet.written, quiet.waiting, quiet.errors) == ([], [], [], [])
+    assert store.reads == Counter({"publish": 2}), "the two heads; no record, not even settled.json"
+    assert store.lists == [("list_after", "journal/decisions/", mark)], "one listing, of the journal's tail"
+    opened = set(scanned) - {"journal/decisions"}
+    assert opened and all(folder.startswith("journal/decisions/") for folder in opened)
+    for folder in opened:
+        assert folder + "/" > mark or mark.startswith(folder + "/"), f"{folder} holds only entries before the mark"
+    earlier = {folder for folder in partitions if folder + "/" < mark and not mark.startswith(folder + "/")}
+    assert len(earlier) == 4 and not opened & earlier, "no earlier day is opened"
+
+
+def test_a_new_decision_after_a_quiet_run_goes_out_on_the_next_run(store):
+    approved_article(store, "a1")
+    _run(store)
+    assert _run(store).published == []
+    approved_article(store, "a2", languages=("ko",))
+    store.clear()
+    result = _run(store)
+    assert sorted((p["channel"], p["article_id"], p["language"]) for p in result.published) == [
+        ("portal-feed", "a2", "ko"), ("web", "a2", "ko")]
+    assert _full_listings(store) == 0, "no channel listed every decision"
+    assert ("list", "decisions/a2/") in store.lists and ("list", "decisions/a1/") not in store.lists
+    assert store.reads["decisions"] == 1 + 1, "a2's decision to plan; a1's ko decision to rebuild the ko feed"
+    store.clear()
+    assert _run(store).published == [] and set(store.reads) == {"publish"}
+
+
+def test_a_journal_entry_without_its_decision_is_ignored_and_a_late_one_is_still_seen(store):
+    from foreigndesk import records
+    from foreigndesk.review import Decision, decision_key, journal_key
+
+    approved_article(store, "a1", languages=("en",))
+    _run(store)
+    now = datetime.now(timezone.utc)
+    store.create(journal_key("ghost", "r1", "en", 1, now), decision_key("ghost", "r1", "en").encode())
+    put_article(store, "late")
+    store.create(journal_key("late", "r1", "en", 1, now), decision_key("late", "r1", "en").encode())
+    first = _run(store, now=now)
+    assert (first.published, first.errors) == ([], []), "two entries whose decisions are not (yet) there"
+    # the stalled writer of "late" finishes after that run: the entry is looked at again
+    decision = Decision("late", "r1", "en", 1, "Approve", "reviewer_en", now.isoformat(), "Late", "S.", "Body.\n",
+                        "", "", "", False)
+    assert records.write_once(store, decision_key("late", "r1", "en"), decision)
+    second = _run(store, now=now + timedelta(minutes=15))
+    assert sorted(p["channel"] for p in second.published if p["article_id"] == "late") == ["portal-feed", "web"]
+    assert second.errors == [] and not [p for p in second.published if p["article_id"] != "late"]
+    # the ghost's entry settles: taken, never published, and the runs go quiet
+    settled = _run(store, now=now + timedelta(hours=2))
+    assert (settled.published, settled.errors) == ([], [])
+    for channel in ("portal-feed", "web"):
+        head = _head(store, channel)
+        assert head["taken"] == [] and head["mark"] > journal_key("ghost", "r1", "en", 1, now)
+    store.clear()
+    assert _run(store, now=now + timedelta(hours=2, minutes=15)).published == []
+    assert set(store.reads) == {"publish"} and _full_listings(store) == 0
+    assert not any(key.startswith("ledger/") and "/ghost/" in key for key in store.list("ledger/"))
+
+
+def test_an_entry_listed_late_behind_one_already_taken_is_still_seen(store):
+    """Two reviewers answer at once; the earlier-stamped entry becomes visible only after a run took the later one."""
+    now = datetime.now(timezone.utc)
+    approved_article(store, "a1", languages=("en",))
+    _run(store, now=now)
+    approved_article(store, "quick", languages=("en",), journaled_at=now + timedelta(minutes=10))
+    assert len(_run(store, now=now + timedelta(minutes=10)).published) == 2
+    approved_article(store, "slow", languages=("en",), journaled_at=now + timedelta(minutes=9))
+    store.clear()
+    late = _run(store, now=now + timedelta(minutes=25))
+    assert sorted((p["channel"], p["article_id"]) for p in late.published) == [("portal-feed", "slow"), ("web", "slow")]
+    assert _full_listings(store) == 0
+
+
+def test_lost_or_old_form_heads_cost_one_full_rebuild_and_no_second_post(store):
+    for number in range(3):
+        approved_article(store, f"a{number}")
+    _run(store)
+    claims = _claims(store)
+    assert len(claims) == 18 and set(claims.values()) == {1}
+    (store.root / "publish/index/portal-feed/head.json").unlink()
+    store.replace("publish/index/web/head.json", json.dumps({"listing": "0" * 64, "open": {}}).encode())  # old form
+    approved_article(store, "lost", languages=("zh",))
+    store.clear()
+    rebuilt = _run(store)
+    assert sorted((p["channel"], p["article_id"]) for p in rebuilt.published) == [
+        ("portal-feed", "lost"), ("web", "lost")]
+    assert _full_listings(store) == 1, "one full listing, shared by both channels"
+    after = _claims(store)
+    assert len(after) == 20 and set(after.values()) == {1}, "every unit claimed exactly once, ever"
+    store.clear()
+    assert _run(store).published == [] and set(store.reads) == {"publish"} and _full_listings(store) == 0
+
+
+def test_an_embargo_ripens_on_the_fast_path_without_a_journal_entry(store):
+    now = datetime.now(timezone.utc)
+    approved_article(store, "a1", languages=("en",))
+    put_article(store, "late", publish_at=(now + timedelta(hours=3)).isoformat())
+    put_decision(store, "late", "r1", "en")
+    first = _run(store, now=now)
+    assert sorted(w["article_id"] for w in first.waiting) == ["late", "late"]
+    entries = list(store.list("journal/decisions/"))
+    store.clear()
+    assert _run(store, now=now + timedelta(hours=1)).published == [] and set(store.reads) == {"publish"}
+    store.clear()
+    ripe = _run(store, now=now + timedelta(hours=3, seconds=1))
+    assert sorted((p["channel"], p["article_id"]) for p in ripe.published) == [("portal-feed", "late"), ("web", "late")]
+    assert list(store.list("journal/decisions/")) == entries, "no entry announced it"
+    assert _full_listings(store) == 0 and ("list", "decisions/late/") in store.lists
+    assert ("list", "decisions/a1/") not in store.lists
+
+
+def test_the_daily_sweep_finds_a_decision_the_journal_never_showed(store):
+    from foreigndesk import records
+    from foreigndesk.review import Decision, decision_key
+
+    now = datetime.now(timezone.utc)
+    approved_article(store, "a1", languages=("en",))
+    _run(store, now=now)
+    put_article(store, "restored")
+    decision = Decision("restored", "r1", "en", 1, "Approve", "reviewer_en", now.isoformat(), "Restored", "S.",
+                        "Body.\n", "", "", "", False)
+    assert records.write_once(store, decision_key("restored", "r1", "en"), decision)  # e.g. back from a backup
+    store.clear()
+    assert _run(store, now=now + timedelta(hours=23)).published == [] and _full_listings(store) == 0
+    store.clear()
+    swept = _run(store, now=now + timedelta(hours=24, minutes=1))
+    assert sorted(p["channel"] for p in swept.published) == ["portal-feed", "web"]
+    assert _full_listings(store) == 1
+    store.clear()
+    assert _run(store, now=now + timedelta(hours=24, minutes=16)).published == [] and _full_listings(store) == 0
+
+
+def test_on_s3_a_quiet_run_is_two_reads_and_one_listing_after_the_mark(s3_bucket):
+    """The same planner on the S3 store (moto's server on loopback): ListObjectsV2 with StartAfter=mark."""
+    from foreigndesk.store import S3Store
+
+    client, bucket = s3_bucket
+    s3 = S3Store(client, bucket, "desk")
+    for number in range(3):
+        approved_article(s3, f"a{number}", journaled_at=datetime.now(timezone.utc) - timedelta(days=number))
+    assert len(_run(s3).published) == 18
+    approved_article(s3, "next", languages=("en",))
+    assert sorted(p["channel"] for p in _run(s3).published) == ["portal-feed", "web"]
+    calls: list[tuple[str, dict]] = []
+    handler = lambda model, params, **_: calls.append((model.name, params))  # noqa: E731
+    client.meta.events.register("provide-client-params.s3", handler)
+    try:
+        quiet = _run(s3)
+    finally:
+        client.meta.events.unregister("provide-client-params.s3", handler)
+    assert (quiet.published, quiet.written, quiet.errors) == ([], [], [])
+    assert sorted(name for name, _ in calls) == ["GetObject", "GetObject", "ListObjectsV2"]
+    [listing] = [params for name, params in calls if name == "ListObjectsV2"]
+    mark = json.loads(s3.read("publish/index/web/head.json"))["mark"]
+    assert listing["Prefix"] == "desk/journal/decisions/" and listing["StartAfter"] == f"desk/{mark}"
 
 
 def test_one_channel_at_a_time(store):

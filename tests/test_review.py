@@ -12,8 +12,9 @@ from foreigndesk import records
 from foreigndesk.articles import parse_article
 from foreigndesk.intake import register
 from foreigndesk.review import (
-    APPROVED, EXPIRED, NEEDS_FIX, REJECTED, Decision, ReviewPlan, build_form, current_request,
-    decision_key, decisions_for, open_review, plan_review, record_decision, record_expiry, request_key, reviewers_for,
+    APPROVED, EXPIRED, JOURNAL, NEEDS_FIX, REJECTED, Decision, ReviewPlan, build_form, current_request,
+    decision_key, decisions_for, journal_entry, journal_key, journal_mark, open_review, plan_review, record_decision,
+    record_expiry, request_key, reviewers_for,
 )
 from foreigndesk.store import LocalStore
 from foreigndesk.translation import draft_key, load_draft
@@ -249,3 +250,68 @@ def test_an_older_record_without_state_keeps_its_meaning(translated):
     assert not dataclasses.replace(old, state=EXPIRED).approved
 
 
+
+
+# ---- the decision journal ---------------------------------------------------------------------
+
+
+class OrderedStore(LocalStore):
+    """A real store that remembers the order of create-only writes and can fail one like a crash."""
+
+    def __init__(self, root, crash_on: str = "") -> None:
+        super().__init__(root)
+        self.created: list[str] = []
+        self.crash_on = crash_on
+
+    def create(self, key: str, data: bytes) -> None:
+        if self.crash_on and key.startswith(self.crash_on):
+            raise OSError(f"injected crash before writing {key}")
+        super().create(key, data)
+        self.created.append(key)
+
+
+def test_every_decision_is_journaled_before_its_record_and_once(translated):
+    store, article, _ = translated
+    ordered = OrderedStore(store.root)
+    ids = (article.article_id, article.revision)
+    record_decision(ordered, *ids, "en", ["Reject"], {}, "reviewer_en", WHEN)
+    record_expiry(ordered, *ids, "ko", "2025-05-21T08:00:00+00:00")
+    record_decision(ordered, *ids, "en", ["Approve"], {}, "reviewer_en", WHEN)  # a retry: no new entry
+    en, ko = decision_key(*ids, "en"), decision_key(*ids, "ko")
+    assert [key.split("/")[0] for key in ordered.created] == ["journal", "decisions", "journal", "decisions"]
+    assert ordered.created[1::2] == [en, ko]
+    entries = list(store.list(JOURNAL))
+    assert entries == ordered.created[0::2]
+    assert [journal_entry(key).decision for key in entries] == [en, ko]
+    assert [store.read(key).decode() for key in entries] == [en, ko]
+    assert all(journal_entry(key).article_id == article.article_id for key in entries)
+
+
+def test_a_crash_between_entry_and_record_leaves_only_the_harmless_entry(translated):
+    store, article, _ = translated
+    crashing = OrderedStore(store.root, crash_on="decisions/")
+    with pytest.raises(OSError, match="injected crash"):
+        record_decision(crashing, article.article_id, article.revision, "en", ["Approve"], {}, "reviewer_en", WHEN)
+    [entry] = store.list(JOURNAL)
+    assert not store.exists(journal_entry(entry).decision)
+    retried = record_decision(store, article.article_id, article.revision, "en", ["Approve"], {}, "reviewer_en", WHEN)
+    assert retried.approved and len(list(store.list(JOURNAL))) == 2, "the retry journals and writes its record"
+
+
+def test_journal_keys_read_back_and_sort_by_time():
+    from datetime import datetime, timedelta, timezone
+
+    from foreigndesk.store import check_key
+
+    moment = datetime(2025, 3, 9, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=7)))
+    key = journal_key("btn--odd--id", "0123abcd", "zh-Hans", 12, moment)
+    assert key == "journal/decisions/2025/03/09/165959.999999Z-btn--odd--id--0123abcd--zh-Hans--012.json"
+    assert check_key(key) == key
+    entry = journal_entry(key)
+    assert entry.written_at == moment and entry.article_id == "btn--odd--id"
+    assert entry.decision == decision_key("btn--odd--id", "0123abcd", "zh-Hans", 12)
+    later = journal_key("a", "r1", "en", 1, moment + timedelta(microseconds=1))
+    assert key < later and journal_mark(moment) < key < journal_mark(moment + timedelta(microseconds=1)) < later
+    for name in ("journal/decisions/2025/03/09/x.json", "decisions/a/r1/en/001.json",
+                 "journal/decisions/2025/03/09/165959.999999Z-a--r1--en.json"):
+        assert journal_entry(name) is None

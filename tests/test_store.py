@@ -8,6 +8,7 @@ create-only writes go through a real ``PutObject`` with ``IfNoneMatch='*'``.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -81,6 +82,38 @@ def test_list_yields_every_key_under_a_prefix_sorted_and_nothing_else(store):
     ]
 
 
+# Names around '/' in sort order ('-' and '.' sort before it, digits and letters after it); no name is both a
+# file and a folder, which a local folder cannot hold.
+TRICKY = [
+    "j/a-b", "j/a.b", "j/a/0", "j/a/x/y.json", "j/a0", "j/a_b", "j/ab", "j/b-/c", "j/b/c", "j/b.c",
+    "j/2025/03/09/235959.999999Z-a--r1--en--001.json", "j/2025/03/10/000000.000000Z-a--r1--en--001.json",
+    "j/2025/03/10/000000.000000Z-a--r1--en--002.json", "j/2025/03/1/x", "j/2025/03/10-x", "j/2025/03/10.x",
+    "j/2025/1/x", "j/2025-x", "j/9", "jj/outside", "i/outside",
+]
+START_AFTERS = [
+    "", "a", "j/", "j", "j/a", "j/a/", "j/a-", "j/a/0", "j/a/x", "j/a/x/", "j/a/x/y.json", "j/a/x/z", "j/a0",
+    "j/b", "j/b/", "j/b-/", "j/2025/03/10", "j/2025/03/10/", "j/2025/03/10/000000.000000Z",
+    "j/2025/03/10/000000.000000Z-a--r1--en--001.json", "j/2025/03/0", "j/2025/03/1", "j/2025/03/10/~", "j/2025/",
+    "j/2025/03/", "j/2025/1/", "j/2026", "j/~", "jj/", "zzz",
+]
+
+
+@pytest.mark.parametrize("prefix", ["j/", "", "j/2025/"])
+def test_list_after_is_the_sorted_listing_after_the_mark(store, prefix):
+    for key in TRICKY:
+        store.create(key, b"{}")
+    every = list(store.list(prefix))
+    assert every == sorted(every) and len(every) == len([k for k in TRICKY if k.startswith(prefix)])
+    for start_after in START_AFTERS + TRICKY:
+        assert list(store.list_after(prefix, start_after)) == [k for k in every if k > start_after], start_after
+
+
+def test_list_after_of_a_missing_folder_is_empty_and_the_prefix_is_checked(store):
+    assert list(store.list_after("journal/", "")) == []
+    with pytest.raises(StoreError, match="end with '/'"):
+        list(store.list_after("journal", ""))
+
+
 @pytest.mark.parametrize("key", ["../escape", "/abs", "a//b", "a/../b", ".tmp-x", "a/.hidden", "", "a b"])
 def test_unsafe_keys_are_refused_by_every_method(store, key):
     for call in (lambda: store.create(key, b"x"), lambda: store.replace(key, b"x"),
@@ -100,6 +133,26 @@ def test_two_handles_on_one_location_see_the_same_records(store, tmp_path, reque
     assert other.read("claims/shared.json") == b"1"
     with pytest.raises(RecordExists):
         other.create("claims/shared.json", b"2")
+
+
+def test_local_list_after_opens_only_the_folders_that_can_hold_later_keys(tmp_path, monkeypatch):
+    """What a time-partitioned folder costs to read from a mark: the partitions from the mark on, not the rest."""
+    import os
+
+    store = LocalStore(tmp_path / "store")
+    for day in range(1, 29):
+        for hour in range(3):
+            store.create(f"journal/2025/02/{day:02d}/{hour:02d}0000.000000Z-x.json", b"{}")
+    store.create("journal/2025/03/01/000000.000000Z-x.json", b"{}")
+    store.create("journal/2024/12/31/000000.000000Z-x.json", b"{}")
+    opened: list[str] = []
+    real_scandir = os.scandir
+    monkeypatch.setattr(os, "scandir", lambda path: (opened.append(Path(path).relative_to(store.root).as_posix()),
+                                                      real_scandir(path))[1])
+    after = list(store.list_after("journal/", "journal/2025/02/28/010000.000000Z-x.json"))
+    assert after == ["journal/2025/02/28/020000.000000Z-x.json", "journal/2025/03/01/000000.000000Z-x.json"]
+    assert opened == ["journal", "journal/2025", "journal/2025/02", "journal/2025/02/28",
+                      "journal/2025/03", "journal/2025/03/01"]
 
 
 # --- S3-specific behaviour -------------------------------------------------------------------

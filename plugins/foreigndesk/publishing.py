@@ -13,21 +13,25 @@ out before any retry; a 429 is honoured (waited for when short, otherwise the
 channel rests until Retry-After); a refused connection rests the channel until
 the next run; a 4xx is recorded as failed with its reason and never retried.
 
-A run with nothing due must not grow with the archive, so it must not open the
-archive's records. Each channel keeps a *due index* (``publish/index/<channel>/``),
-a cache derived from the records and never the truth: a digest of the names of
-all decision records, the decision keys already settled for that channel, and
-the few that are open (embargoed, resting, uncertain) with the time they ripen.
-A run lists the decision names (names only, no reads), and when the digest and
-the open set say nothing changed and nothing ripened it stops there. Otherwise
-it opens only the decisions of articles with unsettled keys. Losing the index
-costs one slow run; it can never cause a double post, because the ledger claim,
-not the index, guards every call.
+A run with nothing due must not grow with the archive, so it must not open, or
+even list, the archive's records. The review stage journals every decision
+(``review.JOURNAL``: one entry per decision record, named by when it was written,
+written before the record). Each channel keeps a *due index*
+(``publish/index/<channel>/``), a cache derived from the records and never the
+truth: how far it has read the journal (a mark, and the entries after it already
+taken), the decision keys settled for that channel, and the few that are open
+(embargoed, resting, uncertain) with the time they ripen. A run reads each head
+and the journal after the mark (``Store.list_after``: only the partitions after
+it); when nothing is new and nothing ripened it stops there. Otherwise it opens
+only the decisions of the articles the new entries and the ripe keys name.
+Without a head, and once a day, the channel is swept instead: every decision
+name is listed and the unsettled ones opened, which also catches anything the
+journal cannot show. Losing the index costs one slow run; it can never cause a
+double post, because the ledger claim, not the index, guards every call.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 import uuid
@@ -50,7 +54,7 @@ from foreigndesk.channels import (
     RateLimited,
 )
 from foreigndesk.intake import Registered, article_key
-from foreigndesk.review import OUTLET_NAMES, Decision, all_decisions, decision_key
+from foreigndesk.review import JOURNAL, OUTLET_NAMES, Decision, all_decisions, decision_key, journal_entry, journal_mark
 from foreigndesk.settings import Settings
 from foreigndesk.store import Store
 
@@ -188,6 +192,17 @@ def publication(decision: Decision, info: ArticleInfo, site_url: str, first: str
 
 # ---------------------------------------------------------------- the due index
 
+#: Journal entries younger than this are still settling: a writer stamps its entry a moment before the
+#: entry can be listed (longer on a stalled worker or a skewed clock) and writes the decision a moment
+#: after it. So the mark trails the clock by this much (entries after it already taken are remembered
+#: in the head), and an entry whose decision is not there yet is looked at again until the mark passes
+#: it; by then it is a crash's leftover, and ignored.
+JOURNAL_SETTLE = timedelta(hours=1)
+#: How often each channel reconciles against the full listing of decisions, to catch what the journal
+#: cannot show (a decision restored from a backup or written by hand, an entry later than JOURNAL_SETTLE).
+#: Linear in the archive, once a day; every other run reads only the journal's tail.
+FULL_SWEEP_EVERY = timedelta(hours=24)
+
 
 def _head_key(channel: str) -> str:
     return f"publish/index/{channel}/head.json"
@@ -206,18 +221,38 @@ def _read_json(store: Store, key: str) -> object | None:
 
 @dataclass
 class ChannelIndex:
-    """One channel's due index: a cache of what the records say, rebuilt when absent."""
+    """One channel's due index: a cache of what the records say, rebuilt when absent.
 
-    listing: str = ""
+    ``mark`` and ``taken`` say how far the channel has read the decision journal:
+    every entry at or before the mark, and the entries after it named in ``taken``.
+    ``open`` holds the decision keys waiting for a time (embargo, Retry-After, a
+    claim's lease; "" = next run); ``settled`` the keys done for this channel.
+    """
+
+    mark: str = ""
+    taken: set[str] = field(default_factory=set)
+    swept_at: str = ""
     open: dict[str, str] = field(default_factory=dict)
     settled: set[str] | None = None  # loaded only on the slow path
 
     @classmethod
     def load_head(cls, store: Store, channel: str) -> "ChannelIndex":
+        """The head, or an empty index (a full sweep) when it is absent, unreadable or of an older form."""
         raw = _read_json(store, _head_key(channel))
-        if not isinstance(raw, dict):
+        if not isinstance(raw, dict) or not raw.get("mark") or not raw.get("swept_at"):
             return cls()
-        return cls(listing=str(raw.get("listing", "")), open=dict(raw.get("open") or {}))
+        try:
+            return cls(mark=str(raw["mark"]), taken=set(raw.get("taken") or ()), swept_at=str(raw["swept_at"]),
+                       open=dict(raw.get("open") or {}))
+        except (TypeError, ValueError):
+            return cls()
+
+    def needs_sweep(self, now: datetime) -> bool:
+        try:
+            swept = datetime.fromisoformat(self.swept_at)
+        except ValueError:
+            return True
+        return not self.mark or swept.tzinfo is None or swept + FULL_SWEEP_EVERY <= now
 
     def load_settled(self, store: Store, channel: str) -> set[str]:
         if self.settled is None:
@@ -231,12 +266,9 @@ class ChannelIndex:
     def save(self, store: Store, channel: str, settled_changed: bool) -> None:
         if settled_changed and self.settled is not None:
             store.replace(_settled_key(channel), json.dumps(sorted(self.settled)).encode())
-        head = {"listing": self.listing, "open": dict(sorted(self.open.items()))}
+        head = {"mark": self.mark, "taken": sorted(self.taken), "swept_at": self.swept_at,
+                "open": dict(sorted(self.open.items()))}
         store.replace(_head_key(channel), json.dumps(head, indent=1).encode())
-
-
-def listing_digest(keys: Sequence[str]) -> str:
-    return hashlib.sha256("\n".join(keys).encode()).hexdigest()
 
 
 # ---------------------------------------------------------------- planning
@@ -249,10 +281,23 @@ class ChannelPlan:
     quiet: bool = True
     settled_changed: bool = False
     waiting: list[dict[str, str]] = field(default_factory=list)
+    #: Full sweep this run (no head, an unreadable one, or the daily reconciliation).
+    sweep: bool = False
+    #: Where this run reads the journal from, and the entries after it not yet taken.
+    start: str = ""
+    entries: list[str] = field(default_factory=list)
 
 
 class Planner:
-    """Works out, per channel, which units are due — opening as few records as it can."""
+    """Works out, per channel, which units are due — opening as few records as it can.
+
+    A run reads each channel's head and the journal after the channels' marks
+    (``Store.list_after``). Nothing new and nothing ripe: the channel is quiet and
+    nothing else is read. Otherwise only the articles named by new entries or by
+    ripe open keys are looked at (``decisions/<article>/``). Without a usable head,
+    or once a day, the channel is swept: every decision name is listed and the
+    articles with unsettled keys are opened, as a first run must.
+    """
 
     def __init__(self, store: Store, settings: Settings, now: datetime, policy: RetryPolicy) -> None:
         self.store = store
@@ -260,7 +305,9 @@ class Planner:
         self.now = now
         self.policy = policy
         self._articles: dict[tuple[str, str], ArticleInfo] = {}
-        self._decisions: dict[str, list[Decision]] = {}
+        self._decisions: dict[str, Decision] = {}
+        self._folders: dict[str, list[str]] = {}
+        self._listed_all = False
         self.errors: list[str] = []
 
     def article(self, article_id: str, revision: str) -> ArticleInfo:
@@ -270,42 +317,74 @@ class Planner:
         return self._articles[slot]
 
     def plan(self, channels: Sequence[str]) -> dict[str, ChannelPlan]:
-        listing = [key for key in self.store.list("decisions/") if key.endswith(".json")]
-        digest = listing_digest(listing)
-        plans: dict[str, ChannelPlan] = {}
-        for channel in channels:
-            index = ChannelIndex.load_head(self.store, channel)
-            quiet = index.listing == digest and not index.ripe(self.now)
-            plans[channel] = ChannelPlan(index=index, quiet=quiet)
-        busy = [channel for channel in channels if not plans[channel].quiet]
-        if not busy:
+        plans = {channel: ChannelPlan(index=ChannelIndex.load_head(self.store, channel)) for channel in channels}
+        if not plans:
             return plans
-        by_article: dict[str, list[str]] = {}
-        for key in listing:
-            by_article.setdefault(key.split("/")[1], []).append(key)
-        for channel in busy:
-            self._plan_channel(channel, plans[channel], by_article, digest)
+        settle_mark = journal_mark(self.now - JOURNAL_SETTLE)
+        for plan in plans.values():
+            plan.sweep = plan.index.needs_sweep(self.now)
+            plan.start = settle_mark if plan.sweep else plan.index.mark
+        # The journal's tail is read before any decision is listed: a decision written in between is
+        # then either in the listing, or its entry is new to the next run.
+        tail = list(self.store.list_after(JOURNAL, min(plan.start for plan in plans.values())))
+        for plan in plans.values():
+            taken = set() if plan.sweep else plan.index.taken
+            plan.entries = [key for key in tail if key > plan.start and key not in taken]
+            plan.quiet = not plan.sweep and not plan.entries and not plan.index.ripe(self.now)
+        for channel in channels:
+            plan = plans[channel]
+            if plan.quiet:
+                continue
+            articles = self._swept(channel, plan) if plan.sweep else self._named(plan)
+            self._plan_articles(channel, plan, articles)
+            self._advance(channel, plan, settle_mark)
         return plans
 
-    def _decisions_of(self, article_id: str, keys: list[str]) -> list[Decision]:
-        if article_id not in self._decisions:
-            self._decisions[article_id] = [records.load(self.store, Decision, key) for key in keys]
-        return self._decisions[article_id]
+    def _folder(self, article_id: str) -> list[str]:
+        if article_id not in self._folders:
+            self._folders[article_id] = [key for key in self.store.list(f"decisions/{article_id}/")
+                                         if key.endswith(".json")]
+        return self._folders[article_id]
 
-    def _plan_channel(self, channel: str, plan: ChannelPlan, by_article: dict[str, list[str]], digest: str) -> None:
+    def _list_all(self) -> None:
+        if not self._listed_all:
+            self._folders.clear()
+            for key in self.store.list("decisions/"):
+                if key.endswith(".json"):
+                    self._folders.setdefault(key.split("/")[1], []).append(key)
+            self._listed_all = True
+
+    def _swept(self, channel: str, plan: ChannelPlan) -> list[str]:
+        """A full sweep: the articles with a key neither settled nor waiting for a later time."""
+        self._list_all()
         index = plan.index
         settled = index.load_settled(self.store, channel)
         ripe = set(index.ripe(self.now))
-        articles = sorted({
-            article_id for article_id, keys in by_article.items()
-            for key in keys if key not in settled and (key not in index.open or key in ripe)
-        })
+        return sorted(article_id for article_id, keys in self._folders.items()
+                      if any(key not in settled and (key not in index.open or key in ripe) for key in keys))
+
+    def _named(self, plan: ChannelPlan) -> list[str]:
+        """The fast path's articles: those named by new journal entries and by ripe open keys."""
+        named = {entry.article_id for entry in map(journal_entry, plan.entries) if entry is not None}
+        named |= {key.split("/")[1] for key in plan.index.ripe(self.now)}
+        return sorted(named)
+
+    def _decisions_of(self, keys: list[str]) -> list[Decision]:
+        """Each decision opened once per run, whichever channels plan it."""
+        for key in keys:
+            if key not in self._decisions:
+                self._decisions[key] = records.load(self.store, Decision, key)
+        return [self._decisions[key] for key in keys]
+
+    def _plan_articles(self, channel: str, plan: ChannelPlan, articles: list[str]) -> None:
+        index = plan.index
+        settled = index.load_settled(self.store, channel)
         for article_id in articles:
-            keys = by_article[article_id]
+            keys = self._folder(article_id)
             for key in keys:
                 index.open.pop(key, None)
             try:
-                latest = latest_approvals_of(self._decisions_of(article_id, keys))
+                latest = latest_approvals_of(self._decisions_of(keys))
             except (KeyError, ValueError, TypeError) as error:
                 self.errors.append(f"{channel}: decisions of {article_id} could not be read ({error}); "
                                    "they are left for the next run")
@@ -318,7 +397,27 @@ class Planner:
                     plan.settled_changed = True
             for decision in sorted(latest, key=lambda d: d.decided_at):
                 self._plan_unit(channel, plan, decision)
-        index.listing = digest
+
+    def _advance(self, channel: str, plan: ChannelPlan, settle_mark: str) -> None:
+        """Move the channel's journal mark to trail the clock by JOURNAL_SETTLE; remember what it took after it.
+
+        An entry is taken once its decision has been seen. One whose decision is not
+        there (a writer between entry and record, or one that crashed there) is looked
+        at again each run until the mark passes it, an hour on; then it is forgotten.
+        """
+        index = plan.index
+        taken = set() if plan.sweep else set(index.taken)
+        for key in plan.entries:
+            entry = journal_entry(key)
+            if entry is None:
+                self.errors.append(f"{channel}: {key} is not a journal entry the review stage writes; ignored")
+                taken.add(key)
+            elif entry.decision in self._folders.get(entry.article_id, ()):
+                taken.add(key)
+        index.mark = max(plan.start, settle_mark)
+        index.taken = {key for key in taken if key > index.mark}
+        if plan.sweep:
+            index.swept_at = self.now.isoformat()
 
     def _wait(self, plan: ChannelPlan, key: str, unit: ledger.Unit, until: str, reason: str) -> None:
         plan.index.open[key] = until

@@ -20,13 +20,14 @@ import difflib
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from foreigndesk import records
 from foreigndesk.intake import Registered, load_revision
 from foreigndesk.postedit import Texts, check_edit, edit_distance, tokens
 from foreigndesk.segment import parse as parse_markdown
 from foreigndesk.settings import DEFAULT_REVIEWERS
-from foreigndesk.store import Store
+from foreigndesk.store import RecordExists, Store
 from foreigndesk.translation import DEMO_NOTICE, Draft, load_draft
 
 APPROVE = "Approve"
@@ -124,6 +125,47 @@ class ReviewPlan:
 
 def decision_key(article_id: str, revision: str, language: str, attempt: int = 1) -> str:
     return f"decisions/{article_id}/{revision}/{language}/{attempt:03d}.json"
+
+
+#: The decision journal: one create-only entry per decision record, named by when it was written (UTC),
+#: so the publish stage can take what is new since its mark with ``Store.list_after`` instead of
+#: listing every decision ever made. An entry says "a decision was written"; the record is the truth.
+JOURNAL = "journal/decisions/"
+_JOURNAL_NAME = re.compile(r"^(\d{4}/\d{2}/\d{2}/\d{6}\.\d{6})Z-(.+)--(.+?)--(.+?)--(\d{3,})\.json$")
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """What a journal key says: when a decision was written, and which."""
+
+    key: str
+    written_at: datetime
+    article_id: str
+    decision: str
+
+
+def journal_mark(moment: datetime) -> str:
+    """The journal position of a moment: every entry written after it sorts after this string."""
+    return f"{JOURNAL}{moment.astimezone(timezone.utc):%Y/%m/%d/%H%M%S.%f}Z"
+
+
+def journal_key(article_id: str, revision: str, language: str, attempt: int, written_at: datetime) -> str:
+    """``journal/decisions/<YYYY>/<MM>/<DD>/<HHMMSS.ffffff>Z-<article>--<revision>--<language>--<attempt>.json``."""
+    return f"{journal_mark(written_at)}-{article_id}--{revision}--{language}--{attempt:03d}.json"
+
+
+def journal_entry(key: str) -> JournalEntry | None:
+    """Read a journal key back (no store access); None for a name the journal never writes.
+
+    Article ids may hold ``--``; revisions, languages and attempts do not, so the
+    name is split from the right.
+    """
+    match = _JOURNAL_NAME.match(key.removeprefix(JOURNAL)) if key.startswith(JOURNAL) else None
+    if match is None:
+        return None
+    stamp, article_id, revision, language, attempt = match.groups()
+    written_at = datetime.strptime(stamp, "%Y/%m/%d/%H%M%S.%f").replace(tzinfo=timezone.utc)
+    return JournalEntry(key, written_at, article_id, decision_key(article_id, revision, language, int(attempt)))
 
 
 def request_key(article_id: str, revision: str, language: str, attempt: int = 1) -> str:
@@ -392,8 +434,25 @@ def _current(store: Store, article_id: str, revision: str, language: str) -> tup
     return waiting.attempt, (prefilled.texts() if prefilled else None), waiting.opened_at
 
 
-def _write(store: Store, decision: Decision) -> Decision:
+def write_decision(store: Store, decision: Decision, written_at: datetime | None = None) -> Decision:
+    """The one way a decision is written: its journal entry first, then the record, create-only.
+
+    In this order a crash between the two leaves an entry without a record, which
+    the publish stage ignores; the other order could leave a decision no entry
+    points at, which publishing's fast path would never see. A decision already
+    written is returned as stored (a retried task), without a second entry.
+    ``written_at`` (default: now) is for building archives with a past, in tests
+    and benchmarks.
+    """
     key = decision_key(decision.article_id, decision.revision, decision.language, decision.attempt)
+    if store.exists(key):
+        return records.load(store, Decision, key)
+    entry = journal_key(decision.article_id, decision.revision, decision.language, decision.attempt,
+                        written_at or datetime.now(timezone.utc))
+    try:
+        store.create(entry, key.encode())
+    except RecordExists:  # a concurrent writer of the same decision in the same microsecond: one entry is enough
+        pass
     if not records.write_once(store, key, decision):
         return records.load(store, Decision, key)
     return decision
@@ -432,7 +491,7 @@ def record_decision(
                                               draft.findings, machine_segments)
     state = (NEEDS_FIX if problems else APPROVED) if option == APPROVE else REJECTED
     note = fields.get("note")
-    return _write(store, Decision(
+    return write_decision(store, Decision(
         article_id=article_id, revision=revision, language=language, attempt=attempt, option=option,
         reviewer=reviewer, decided_at=decided_at, title=final.title, summary=final.summary, body=final.body,
         note="" if note is None else str(note), machine_title=draft.title, machine_body=draft.body,
@@ -447,7 +506,7 @@ def record_expiry(store: Store, article_id: str, revision: str, language: str, e
     attempt, prefilled, opened_at = _current(store, article_id, revision, language)
     draft = load_draft(store, article_id, revision, language)
     text = prefilled or Texts(draft.title, draft.summary, draft.body)
-    return _write(store, Decision(
+    return write_decision(store, Decision(
         article_id=article_id, revision=revision, language=language, attempt=attempt, option="",
         reviewer="", decided_at=expired_at, title=text.title, summary=text.summary, body=text.body, note="",
         machine_title=draft.title, machine_body=draft.body, demo_model=draft.demo_model, state=EXPIRED,

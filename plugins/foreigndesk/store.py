@@ -69,6 +69,14 @@ class Store(Protocol):
     def list(self, prefix: str) -> Iterator[str]:
         """Yield every key under ``prefix`` (a folder-like prefix ending in '/'), sorted."""
 
+    def list_after(self, prefix: str, start_after: str) -> Iterator[str]:
+        """Yield the keys under ``prefix`` that sort strictly after ``start_after``, sorted.
+
+        Exactly ``[k for k in list(prefix) if k > start_after]``, but what it costs
+        depends on the keys after ``start_after``, not on everything under ``prefix``:
+        a time-ordered folder (the decision journal) can be read from a mark onwards.
+        """
+
 
 class LocalStore:
     """A folder on disk. Create-only uses a hard link, so a record appears whole or not at all."""
@@ -115,16 +123,37 @@ class LocalStore:
         return self._path(key).is_file()
 
     def list(self, prefix: str) -> Iterator[str]:
+        return self.list_after(prefix, "")
+
+    def list_after(self, prefix: str, start_after: str) -> Iterator[str]:
         check_prefix(prefix)
         base = self.root / prefix.rstrip("/") if prefix else self.root
         if not base.is_dir():
             return iter(())
-        keys = (
-            path.relative_to(self.root).as_posix()
-            for path in base.rglob("*")
-            if path.is_file() and not path.name.startswith(".tmp-")
-        )
-        return iter(sorted(keys))
+        return iter(list(self._walk_after(base, prefix, start_after)))
+
+    def _walk_after(self, folder: Path | str, folder_key: str, start_after: str) -> Iterator[str]:
+        """A sorted walk that never opens a folder whose keys all sort at or before ``start_after``.
+
+        Entries sort as their keys do: a folder ``d`` as ``d/``, so ``d-x`` and ``d.x``
+        (``-`` and ``.`` sort before ``/``) come before the keys inside ``d``.
+        """
+        entries: list[tuple[str, str]] = []  # (name as it sorts, folder path or "" for a file)
+        with os.scandir(folder) as scan:
+            for entry in scan:
+                if entry.is_dir(follow_symlinks=False):
+                    entries.append((entry.name + "/", entry.path))
+                elif entry.is_file() and not entry.name.startswith(".tmp-"):
+                    entries.append((entry.name, ""))
+        entries.sort()
+        for name, subfolder in entries:
+            key = folder_key + name
+            if not subfolder:
+                if key > start_after:
+                    yield key
+            elif key > start_after or start_after.startswith(key):
+                # A folder key sorting before ``start_after`` that is not its prefix holds only earlier keys.
+                yield from self._walk_after(subfolder, key, start_after)
 
 
 class S3Store:
@@ -196,18 +225,23 @@ class S3Store:
             raise self._fail(error, "look up", key) from None
 
     def list(self, prefix: str) -> Iterator[str]:
+        return self.list_after(prefix, "")
+
+    def list_after(self, prefix: str, start_after: str) -> Iterator[str]:
+        """``ListObjectsV2`` with ``StartAfter``: the server starts at the mark, whatever lies before it."""
         from botocore.exceptions import ClientError
 
         check_prefix(prefix)
+        params = {"Bucket": self.bucket, "Prefix": self.prefix + prefix}
+        if start_after:
+            params["StartAfter"] = self.prefix + start_after
         keys: list[str] = []
         try:
-            for page in self.client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=self.prefix + prefix
-            ):
+            for page in self.client.get_paginator("list_objects_v2").paginate(**params):
                 keys.extend(item["Key"][len(self.prefix) :] for item in page.get("Contents", ()))
         except ClientError as error:
             raise self._fail(error, "list", prefix) from None
-        return iter(sorted(keys))
+        return iter(sorted(key for key in keys if key > start_after))
 
 
 def _error_code(error: Exception) -> str:
