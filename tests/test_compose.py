@@ -48,3 +48,10 @@ def test_no_secret_is_written_into_the_compose_file():
         for key, value in (service.get("environment") or {}).items():
             if "://" in str(value) and "@" in str(value):
                 assert "${POSTGRES_PASSWORD" in str(value), f"{name}.{key} embeds a credential"
+
+
+def test_init_migrates_installs_models_and_seeds_the_reviewers_once():
+    command = " ".join(_compose()["services"]["airflow-init"]["command"])
+    assert "airflow db migrate" in command
+    assert "foreigndesk models ensure" in command
+    assert "foreigndesk seed-reviewers" in command

@@ -168,5 +168,9 @@ def test_reviewers_variable_is_created_once_and_the_chiefs_edit_is_kept(tmp_path
             session.query(Variable).filter(Variable.key == "foreigndesk_reviewers").one().val = chief
         seed_reviewers(env, tmp_path)
         assert _variable("foreigndesk_reviewers")[0] == chief
+        # The compose stack's init container seeds through the CLI: same rule.
+        subprocess.run([sys.executable, "-m", "foreigndesk.cli", "seed-reviewers"], env=env, check=True,
+                       capture_output=True)
+        assert _variable("foreigndesk_reviewers")[0] == chief
     finally:
         delete()

@@ -32,6 +32,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_desk(Path(args.desk_dir), args.port, args.host)
 
 
+def cmd_seed_reviewers(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from foreigndesk.launcher import seed_reviewers
+
+    with tempfile.TemporaryDirectory(prefix="foreigndesk-seed-") as folder:
+        seed_reviewers(dict(os.environ), Path(folder))
+    print("Airflow Variable foreigndesk_reviewers is set (an existing value was kept)")
+    return 0
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Exit 0 when the run worked (quarantines included); 1 when a source or the store failed."""
     from foreigndesk.intake import run_intake
@@ -262,6 +273,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=int(os.environ.get("FOREIGNDESK_PORT", "8080")))
     run.add_argument("--host", default=os.environ.get("FOREIGNDESK_HOST", "127.0.0.1"))
     run.set_defaults(func=cmd_run)
+
+    seed = commands.add_parser(
+        "seed-reviewers",
+        help="create the Airflow Variable foreigndesk_reviewers with the default reviewers, unless it exists",
+    )
+    seed.set_defaults(func=cmd_seed_reviewers)
 
     ingest = commands.add_parser(
         "ingest", help="register new articles from the drop folders, S3 inboxes and outlet feeds"
