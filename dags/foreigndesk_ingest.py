@@ -14,6 +14,13 @@ run id is `article__<article id>__<revision>`, so a repeated ingest never starts
 a second translation of the same revision. A source that could not be read
 (e.g. a feed answering 500) fails the `report_source_errors` task after the
 translations of everything else have been started.
+
+Starting a translation heals itself: every run also starts the translation of
+each revision registered in the last 24 hours (intake's article journal) that
+has no draft yet, so if `start_translation` failed for good (the API down
+through every retry) after the drop left its source, the next run starts it.
+A translate run that exists is never started again, whatever its state: a
+**failed** translate run is left alone — clear it in the UI to run it again.
 """
 
 from __future__ import annotations

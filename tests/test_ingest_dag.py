@@ -77,3 +77,49 @@ def test_a_source_that_fails_fails_the_run_after_starting_the_rest(desk, monkeyp
     states = _task_states(run)
     assert states["register_drops"] == "success" and states["report_source_errors"] == "failed"
     assert [conf["article_id"] for _, conf in _runs("article__dagfail-")] == ["dagfail-ok"]
+
+
+def _mark_translate_dag_gone() -> None:
+    """What Airflow records when the translate DAG's file is gone or broken: its DagModel is stale."""
+    from airflow.models.dag import DagModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        for model in session.query(DagModel).filter(DagModel.dag_id == "foreigndesk_translate"):
+            model.is_stale = True
+
+
+def test_a_trigger_that_failed_for_good_is_retried_by_the_next_run_and_never_twice(
+    desk, tmp_path, monkeypatch, airflow_db
+):
+    """The first run registers the drop (and takes it out of the inbox) but can't start its translation:
+    the translate DAG is not there (a bundle holding only the ingest DAG, the old DagModel stale), so
+    the execution API answers 404 and start_translation fails. The next run, inbox empty, starts it."""
+    import shutil
+
+    only_ingest = tmp_path / "only-ingest"
+    only_ingest.mkdir()
+    shutil.copy(REPO / "dags" / "foreigndesk_ingest.py", only_ingest)
+    (desk / "inbox" / "baothainguyen" / "heal.md").write_bytes(article_bytes(id="dagheal-a"))
+    with monkeypatch.context() as broken:
+        broken.setenv("AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST", json.dumps([{
+            "name": "dags-folder", "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
+            "kwargs": {"path": str(only_ingest)}}]))
+        _mark_translate_dag_gone()
+        dag = _dag("foreigndesk_ingest")
+        dag.get_task("start_translation").retries = 0  # the API stays down through every retry
+        first = dag.test()
+    states = _task_states(first)
+    assert states["register_drops"] == "success" and states["start_translation"] == "failed", states
+    assert _runs("article__dagheal-") == []
+    assert not any((desk / "inbox" / "baothainguyen").iterdir()), "the drop is gone: no later run sees it"
+
+    second = _dag("foreigndesk_ingest").test()
+    assert _task_states(second)["start_translation"] == "success"
+    [(run_id, conf)] = _runs("article__dagheal-")
+    assert conf["article_id"] == "dagheal-a" and run_id == f"article__dagheal-a__{conf['revision']}"
+    assert (desk / "store" / "articles" / "dagheal-a" / conf["revision"] / "article.json").is_file()
+
+    third = _dag("foreigndesk_ingest").test()
+    assert _task_states(third)["start_translation"] == "skipped", "the run exists: not started twice"
+    assert _runs("article__dagheal-") == [(run_id, conf)]

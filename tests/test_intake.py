@@ -236,9 +236,11 @@ class CrashingStore:
     def __init__(self, inner: Store, fail_on_write: int, after: bool = False) -> None:
         self.inner, self.fail_on_write, self.after, self.writes = inner, fail_on_write, after, 0
         self.url = inner.url
+        self.written: list[str] = []  # the keys, in the order they were written
 
     def _write(self, write, key: str, data: bytes) -> None:
         self.writes += 1
+        self.written.append(key)
         failing = self.writes == self.fail_on_write
         if failing and not self.after:
             raise Crash(f"injected failure before write {self.writes}")
@@ -280,7 +282,7 @@ def _batch(inbox: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("after", [False, True], ids=["before-write", "after-write"])
-@pytest.mark.parametrize("fail_on_write", range(1, 12))
+@pytest.mark.parametrize("fail_on_write", range(1, 15))
 def test_a_crash_at_any_write_loses_nothing_and_registers_nothing_twice(inbox, tmp_path, fail_on_write, after):
     store = LocalStore(tmp_path / "store")
     drops = _batch(inbox)
@@ -306,11 +308,11 @@ def test_a_crash_at_any_write_loses_nothing_and_registers_nothing_twice(inbox, t
     assert len(list(store.list("claims/"))) == 2
 
 
-def test_the_batch_makes_eleven_writes_so_every_crash_point_is_covered(inbox, tmp_path):
+def test_the_batch_makes_fourteen_writes_so_every_crash_point_is_covered(inbox, tmp_path):
     counting = CrashingStore(LocalStore(tmp_path / "store"), fail_on_write=0)
     _batch(inbox)
     ingest_inbox(counting, inbox, OUTLETS)
-    assert counting.writes == 11
+    assert counting.writes == 14
 
 
 def test_a_drop_taken_by_a_concurrent_run_is_skipped_not_an_error(inbox, store):
@@ -322,3 +324,110 @@ def test_a_drop_taken_by_a_concurrent_run_is_skipped_not_an_error(inbox, store):
     assert next(drops).name == "a.md"
     second.unlink()  # another run took it meanwhile
     assert list(drops) == []
+
+
+# --- the article journal: revisions whose translation never started ----------------------------
+
+def _register(store: Store, article_id: str, at=None, **fields):
+    from foreigndesk.articles import parse_article
+    from foreigndesk.intake import register
+
+    raw = article_bytes(id=article_id, **fields)
+    return register(store, parse_article(raw, f"{article_id}.md", "baothainguyen"), raw, f"{article_id}.md", at=at)
+
+
+def test_the_journal_entry_is_written_before_the_record_and_names_the_revision(tmp_path):
+    from foreigndesk.intake import ARTICLES
+    from foreigndesk.journal import folder, parse
+
+    store = CrashingStore(LocalStore(tmp_path / "store"), fail_on_write=0)
+    article = _register(store, "btn-order")
+    written = store.written
+    [entry_key] = [key for key in written if key.startswith(folder(ARTICLES))]
+    assert written.index(entry_key) == written.index(article_key("btn-order", article.revision)) - 1
+    entry = parse(ARTICLES, entry_key)
+    assert entry.name == f"btn-order--{article.revision}"
+    assert entry.written_at.isoformat() == article.registered_at
+    assert store.read(entry_key).decode() == article_key("btn-order", article.revision)
+
+
+def test_a_registered_revision_is_untranslated_until_it_has_a_draft(tmp_path, demo_models):
+    from datetime import datetime, timezone
+
+    from foreigndesk.engine import shared_engine
+    from foreigndesk.intake import untranslated_recent
+    from foreigndesk.translation import translate_revision
+
+    store = LocalStore(tmp_path / "store")
+    first = _register(store, "btn-first")
+    second = _register(store, "btn-second", body="Bài thứ hai.\n")
+    now = datetime.now(timezone.utc)
+    assert untranslated_recent(store, now) == [("btn-first", first.revision), ("btn-second", second.revision)]
+    translate_revision(store, shared_engine(), "btn-first", first.revision)
+    assert untranslated_recent(store, now) == [("btn-second", second.revision)]
+
+
+def test_only_the_window_counts_and_a_dangling_entry_is_ignored(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from foreigndesk import journal
+    from foreigndesk.intake import ARTICLES, RETRIGGER_WINDOW, untranslated_recent
+
+    store = LocalStore(tmp_path / "store")
+    now = datetime.now(timezone.utc)
+    _register(store, "btn-old", at=now - RETRIGGER_WINDOW - timedelta(seconds=1))
+    recent = _register(store, "btn-recent", at=now - RETRIGGER_WINDOW + timedelta(seconds=1))
+    # A crash between the entry and its record: an entry naming nothing.
+    journal.write(store, ARTICLES, now, "btn-ghost--0123456789abcdef", article_key("btn-ghost", "0123456789abcdef"))
+    assert untranslated_recent(store, now) == [("btn-recent", recent.revision)]
+    assert untranslated_recent(store, now + timedelta(seconds=2)) == []
+    assert untranslated_recent(store, now, window=timedelta(days=2))[0][0] == "btn-old"
+
+
+class ListingStore(LocalStore):
+    """A real store that records what a call lists and which records it reads."""
+
+    def __init__(self, root) -> None:
+        super().__init__(root)
+        self.lists: list[tuple[str, str]] = []
+        self.reads: list[str] = []
+
+    def read(self, key):
+        self.reads.append(key)
+        return super().read(key)
+
+    def list(self, prefix):
+        self.lists.append((prefix, ""))
+        return LocalStore.list_after(self, prefix, "")
+
+    def list_after(self, prefix, start_after):
+        self.lists.append((prefix, start_after))
+        return super().list_after(prefix, start_after)
+
+
+def test_the_cost_follows_the_window_not_the_archive(tmp_path, monkeypatch):
+    from datetime import datetime, timedelta, timezone
+
+    from foreigndesk.intake import ARTICLES, RETRIGGER_WINDOW, untranslated_recent
+    from foreigndesk.journal import folder, mark
+
+    store = ListingStore(tmp_path / "store")
+    now = datetime.now(timezone.utc)
+    for days in range(2, 40):
+        _register(store, f"btn-archive-{days}", at=now - timedelta(days=days), body=f"Bài cũ {days}.\n")
+    fresh = _register(store, "btn-fresh", at=now - timedelta(hours=1))
+    store.lists.clear()
+    store.reads.clear()
+    opened: list[str] = []
+    real_scandir = os.scandir
+    monkeypatch.setattr(os, "scandir", lambda path: opened.append(
+        os.path.relpath(path, store.root).replace(os.sep, "/")) or real_scandir(path))
+
+    assert untranslated_recent(store, now) == [("btn-fresh", fresh.revision)]
+    start = mark(ARTICLES, now - RETRIGGER_WINDOW)
+    assert store.lists == [(folder(ARTICLES), start)], "one listing, of the journal's tail; never articles/"
+    assert store.reads == [article_key("btn-fresh", fresh.revision)]
+    assert opened and all(path.startswith("journal/articles") for path in opened)
+    days = {path for path in opened if path.count("/") == 4}
+    assert days and all(f"{path}/" > start or start.startswith(f"{path}/") for path in days), days
+    assert len(days) <= 2, "yesterday's and today's partitions at most, of 39 days journaled"

@@ -66,18 +66,23 @@ SOURCE_ERRORS_XCOM = "source_errors"
 
 
 def register_drops() -> list[dict[str, Any]]:
-    """Ingest every configured source; return one TriggerDagRunOperator kwargs per revision seen.
+    """Ingest every configured source; return one TriggerDagRunOperator kwargs per revision to start.
 
     Sources that could not be read are pushed as the ``source_errors`` XCom and failed on by
     :func:`report_source_errors` once the translations of everything else have started.
 
-    Revisions already registered are included too: their run id is derived, so the trigger is
-    skipped when the run exists, and a revision recorded just before a crash still gets its run.
+    The revisions are those whose drop was handled this run, then every revision of the article
+    journal's last day that has no draft yet (:func:`foreigndesk.intake.untranslated_recent`): a
+    trigger that failed for good after its drop left the source is retried by the next run. Run ids
+    are derived, so the trigger is skipped wherever the run exists, whatever its state.
     """
-    from foreigndesk.intake import run_intake
+    from functools import cache
+
+    from foreigndesk.intake import run_intake, untranslated_recent
 
     settings = load_settings()
-    result = run_intake(settings, lambda: s3_client_for(settings))
+    make_client = cache(lambda: s3_client_for(settings))
+    result = run_intake(settings, make_client)
     for item in result.accepted:
         flagged = f" — FLAGGED: {'; '.join(item.flags)}" if item.flags else ""
         print(f"registered {item.article_id} revision {item.revision} from {item.source_file}{flagged}")
@@ -86,12 +91,18 @@ def register_drops() -> list[dict[str, Any]]:
     for location in result.waiting:
         print(f"still being copied in, left for the next run: {location}")
     get_current_context()["ti"].xcom_push(key=SOURCE_ERRORS_XCOM, value=result.errors)
+    store = open_store(settings.store, make_client() if settings.store.startswith("s3://") else None)
+    revisions = result.revisions()
+    for article_id, revision in untranslated_recent(store, datetime.now(timezone.utc)):
+        if (article_id, revision) not in revisions:
+            print(f"no draft yet for {article_id} revision {revision}: its translate run is started unless it exists")
+            revisions.append((article_id, revision))
     return [
         {
             "trigger_run_id": translate_run_id(article_id, revision),
             "conf": {"article_id": article_id, "revision": revision},
         }
-        for article_id, revision in result.revisions()
+        for article_id, revision in revisions
     ]
 
 

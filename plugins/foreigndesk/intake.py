@@ -6,12 +6,16 @@ The order of writes is what makes a crash harmless: the bytes are stored, then
 the record, and only then is the drop taken out of its source, so a re-run
 after any failure finds either the drop still waiting or nothing new (same
 bytes, same revision, a no-op). Every step is one create-only write or a
-lookup by key: intake never lists the store, so its cost per drop does not
-grow with the number of articles already registered.
+lookup by key: intake never lists the archive, so its cost per drop does not
+grow with the number of articles already registered (the one listing, in
+:func:`untranslated_recent`, is of the article journal's last day).
 
 Records (keys under the store):
 
 * ``articles/<id>/<revision>/source.md`` — the drop's bytes as received;
+* ``journal/articles/<YYYY>/<MM>/<DD>/<HHMMSS.ffffff>Z-<id>--<revision>.json`` — the
+  article journal (:mod:`foreigndesk.journal`), written just before the record, so
+  :func:`untranslated_recent` finds the last day's revisions without listing ``articles/``;
 * ``articles/<id>/<revision>/article.json`` — the :class:`Registered` record;
 * ``claims/<id>.json`` — which outlet an id belongs to (first come, first served);
 * ``quarantine/<outlet>/<sha256>/original.bin`` + ``reason.json`` (+ evidence).
@@ -24,10 +28,10 @@ import hashlib
 import re
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from foreigndesk import records
+from foreigndesk import journal, records
 from foreigndesk.articles import Article, ArticleError, parse_article
 from foreigndesk.outlet_feed import OutletFeed
 from foreigndesk.settings import Settings, SettingsError, outlet_variable
@@ -106,9 +110,42 @@ class IntakeResult:
         return [(item.article_id, item.revision) for item in self.accepted] + list(self.unchanged)
 
 
-def _registered_at() -> str:
-    """Microseconds, so revisions registered within one second still sort in arrival order."""
-    return datetime.now(timezone.utc).isoformat()
+#: The article journal's kind: ``journal/articles/``.
+ARTICLES = "articles"
+#: How far back each ingest run looks for registered revisions whose translation never started.
+RETRIGGER_WINDOW = timedelta(hours=24)
+#: An entry's name is ``<article id>--<revision>``; ids may hold ``--``, revisions (hex) do not.
+_ARTICLE_NAME = re.compile(r"^(.+)--([0-9a-f]+)$")
+
+
+def untranslated_recent(
+    store: Store, now: datetime, window: timedelta = RETRIGGER_WINDOW
+) -> list[tuple[str, str]]:
+    """(article id, revision) of every revision journaled in ``window`` before ``now`` that has no draft yet.
+
+    Those are the revisions whose translate run never started (e.g. its trigger failed
+    after the drop had left its source) or never got past translating. Only the
+    journal's tail is listed; each revision costs one read and a draft lookup per
+    language until one is found, so the cost follows the window's volume, not the archive.
+    An entry whose record is missing (a crash between the two writes) is ignored.
+    """
+    from foreigndesk.translation import draft_key  # translation imports this module
+
+    found: list[tuple[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for entry in journal.since(store, ARTICLES, now - window):
+        match = _ARTICLE_NAME.match(entry.name)
+        if match is None or match.groups() in seen:
+            continue
+        article_id, revision = match.groups()
+        seen.add((article_id, revision))
+        try:
+            registered = load_revision(store, article_id, revision)
+        except KeyError:
+            continue
+        if not any(store.exists(draft_key(article_id, revision, lang)) for lang in registered.languages):
+            found.append((article_id, revision))
+    return found
 
 
 def load_revision(store: Store, article_id: str, revision: str) -> Registered:
@@ -170,13 +207,22 @@ def _claim(store: Store, article: Article, filename: str) -> None:
         )
 
 
-def register(store: Store, article: Article, raw: bytes, source_file: str, name: str = "") -> Registered | None:
-    """Record one revision; None when this exact revision was already registered."""
+def register(
+    store: Store, article: Article, raw: bytes, source_file: str, name: str = "", at: datetime | None = None
+) -> Registered | None:
+    """Record one revision; None when this exact revision was already registered.
+
+    ``at`` (default: now) is for building archives with a past, in tests and benchmarks.
+    """
     if store.exists(article_key(article.article_id, article.revision)):
         return None
     _claim(store, article, name or source_file.rsplit("/", 1)[-1])
     _create(store, source_key(article.article_id, article.revision), raw)
-    registered = Registered(**dataclasses.asdict(article), source_file=source_file, registered_at=_registered_at())
+    moment = at or datetime.now(timezone.utc)
+    registered = Registered(**dataclasses.asdict(article), source_file=source_file, registered_at=moment.isoformat())
+    # The entry first: a crash here leaves an entry without a record (ignored), never a record no entry names.
+    journal.write(store, ARTICLES, moment, f"{article.article_id}--{article.revision}",
+                  article_key(article.article_id, article.revision))
     if not records.write_once(store, article_key(article.article_id, article.revision), registered):
         return None
     return registered

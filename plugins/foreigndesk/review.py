@@ -22,12 +22,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from foreigndesk import records
+from foreigndesk import journal, records
 from foreigndesk.intake import Registered, load_revision
 from foreigndesk.postedit import Texts, check_edit, edit_distance, tokens
 from foreigndesk.segment import parse as parse_markdown
 from foreigndesk.settings import DEFAULT_REVIEWERS
-from foreigndesk.store import RecordExists, Store
+from foreigndesk.store import Store
 from foreigndesk.translation import DEMO_NOTICE, Draft, load_draft
 
 APPROVE = "Approve"
@@ -127,16 +127,17 @@ def decision_key(article_id: str, revision: str, language: str, attempt: int = 1
     return f"decisions/{article_id}/{revision}/{language}/{attempt:03d}.json"
 
 
-#: The decision journal: one create-only entry per decision record, named by when it was written (UTC),
+#: The decision journal (see :mod:`foreigndesk.journal`): one create-only entry per decision record,
 #: so the publish stage can take what is new since its mark with ``Store.list_after`` instead of
 #: listing every decision ever made. An entry says "a decision was written"; the record is the truth.
-JOURNAL = "journal/decisions/"
-_JOURNAL_NAME = re.compile(r"^(\d{4}/\d{2}/\d{2}/\d{6}\.\d{6})Z-(.+)--(.+?)--(.+?)--(\d{3,})\.json$")
+DECISIONS = "decisions"
+JOURNAL = journal.folder(DECISIONS)
+_DECISION_NAME = re.compile(r"^(.+)--(.+?)--(.+?)--(\d{3,})$")
 
 
 @dataclass(frozen=True)
 class JournalEntry:
-    """What a journal key says: when a decision was written, and which."""
+    """What a decision journal key says: when a decision was written, and which."""
 
     key: str
     written_at: datetime
@@ -145,27 +146,31 @@ class JournalEntry:
 
 
 def journal_mark(moment: datetime) -> str:
-    """The journal position of a moment: every entry written after it sorts after this string."""
-    return f"{JOURNAL}{moment.astimezone(timezone.utc):%Y/%m/%d/%H%M%S.%f}Z"
+    """The decision journal's position of a moment: every entry written after it sorts after this string."""
+    return journal.mark(DECISIONS, moment)
+
+
+def _entry_name(article_id: str, revision: str, language: str, attempt: int) -> str:
+    return f"{article_id}--{revision}--{language}--{attempt:03d}"
 
 
 def journal_key(article_id: str, revision: str, language: str, attempt: int, written_at: datetime) -> str:
     """``journal/decisions/<YYYY>/<MM>/<DD>/<HHMMSS.ffffff>Z-<article>--<revision>--<language>--<attempt>.json``."""
-    return f"{journal_mark(written_at)}-{article_id}--{revision}--{language}--{attempt:03d}.json"
+    return journal.key(DECISIONS, written_at, _entry_name(article_id, revision, language, attempt))
 
 
 def journal_entry(key: str) -> JournalEntry | None:
-    """Read a journal key back (no store access); None for a name the journal never writes.
+    """Read a decision journal key back (no store access); None for a name the journal never writes.
 
     Article ids may hold ``--``; revisions, languages and attempts do not, so the
     name is split from the right.
     """
-    match = _JOURNAL_NAME.match(key.removeprefix(JOURNAL)) if key.startswith(JOURNAL) else None
+    entry = journal.parse(DECISIONS, key)
+    match = _DECISION_NAME.match(entry.name) if entry is not None else None
     if match is None:
         return None
-    stamp, article_id, revision, language, attempt = match.groups()
-    written_at = datetime.strptime(stamp, "%Y/%m/%d/%H%M%S.%f").replace(tzinfo=timezone.utc)
-    return JournalEntry(key, written_at, article_id, decision_key(article_id, revision, language, int(attempt)))
+    article_id, revision, language, attempt = match.groups()
+    return JournalEntry(key, entry.written_at, article_id, decision_key(article_id, revision, language, int(attempt)))
 
 
 def request_key(article_id: str, revision: str, language: str, attempt: int = 1) -> str:
@@ -447,12 +452,8 @@ def write_decision(store: Store, decision: Decision, written_at: datetime | None
     key = decision_key(decision.article_id, decision.revision, decision.language, decision.attempt)
     if store.exists(key):
         return records.load(store, Decision, key)
-    entry = journal_key(decision.article_id, decision.revision, decision.language, decision.attempt,
-                        written_at or datetime.now(timezone.utc))
-    try:
-        store.create(entry, key.encode())
-    except RecordExists:  # a concurrent writer of the same decision in the same microsecond: one entry is enough
-        pass
+    journal.write(store, DECISIONS, written_at or datetime.now(timezone.utc),
+                  _entry_name(decision.article_id, decision.revision, decision.language, decision.attempt), key)
     if not records.write_once(store, key, decision):
         return records.load(store, Decision, key)
     return decision
