@@ -21,11 +21,16 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from conftest import REPO, TEST_PASSWORDS
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Dialog, Page
 
 pytestmark = pytest.mark.airflow
 
@@ -111,17 +116,21 @@ class ApiServer:
 
 
 class Translator(threading.Thread):
-    """reviewer_en at a browser: waits for the review, logs in, edits, approves."""
+    """reviewer_en at a browser: waits for the review, logs in, then does ``act(page)`` on the open form.
 
-    def __init__(self, server: ApiServer, shots: Path, store, article) -> None:
+    Every JavaScript dialog the page raises is dismissed and kept in ``dialogs``.
+    """
+
+    def __init__(self, server: ApiServer, store, article, act: Callable[[Page], None]) -> None:
         super().__init__(daemon=True)
         self.server = server
-        self.shots = shots
         self.store = store
         self.article = article
+        self.act = act
         self.link = ""
         self.error: BaseException | None = None
         self.detail: dict | None = None
+        self.dialogs: list[str] = []
 
     def _wait_for_review(self, timeout: float = 180) -> dict:
         deadline = time.monotonic() + timeout
@@ -183,6 +192,10 @@ class Translator(threading.Thread):
         assert request is not None and request.link.startswith(self.server.base), request
         return request.link
 
+    def _dismiss(self, dialog: Dialog) -> None:
+        self.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
     def _browse(self) -> None:
         from playwright.sync_api import sync_playwright
 
@@ -191,6 +204,7 @@ class Translator(threading.Thread):
             try:
                 # Tall enough to show the whole form without scrolling its panel.
                 page = browser.new_page(viewport={"width": 1440, "height": 2400})
+                page.on("dialog", self._dismiss)
                 page.goto(self.link)
                 page.wait_for_load_state("networkidle")
                 page.get_by_label("Username").fill("reviewer_en")
@@ -198,14 +212,8 @@ class Translator(threading.Thread):
                 page.get_by_role("button", name="Sign in").click()
                 page.wait_for_load_state("networkidle")
                 page.wait_for_load_state("networkidle")
-                body = page.locator("textarea")  # the one multiline field: the body
-                body.wait_for(timeout=30_000)
-                assert body.count() == 1, body.count()
-                body.fill(EDITED_BODY)
-                page.screenshot(path=str(ARTIFACTS / "review-form.png"), full_page=True)
-                page.get_by_role("button", name="Approve").click()
-                page.get_by_text("Response received").wait_for(timeout=30_000)
-                page.screenshot(path=str(self.shots / "review-answered.png"))
+                page.locator("textarea").first.wait_for(timeout=30_000)  # the form is on screen
+                self.act(page)
             finally:
                 browser.close()
 
@@ -245,25 +253,27 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-def test_reviewer_approves_an_edited_translation_in_chromium(desk, demo_models, airflow_db, chromium, tmp_path,
-                                                             monkeypatch):
+def review_in_chromium(raw: bytes, act: Callable[[Page], None], desk: Path, tmp_path: Path, monkeypatch):
+    """Register ``raw`` (an example article's bytes), park its English review, let reviewer_en ``act`` on it.
+
+    Returns ``(store, article, dag run, translator)`` once the translate run has ended.
+    """
     from airflow.dag_processing.dagbag import DagBag
 
     from foreigndesk.articles import parse_article
     from foreigndesk.intake import register
-    from foreigndesk.review import decisions_for
     from foreigndesk.store import LocalStore
 
     ARTIFACTS.mkdir(exist_ok=True)
     store = LocalStore(desk / "store")
-    raw = EXAMPLE.read_bytes().replace(
+    raw = raw.replace(
         b"outlet: tntv\n", b"outlet: tntv\nlanguages: [en]\nsource_url: https://tntv.vn/le-hoi-tra-tan-cuong\n")
     article = register(store, parse_article(raw, EXAMPLE.name, "tntv"), raw, EXAMPLE.name)
     _draft_with_checks(store, article)
 
     server = ApiServer(tmp_path / "api-home")
     monkeypatch.setenv("AIRFLOW__API__BASE_URL", server.base)  # the links in notices point at this UI
-    translator = Translator(server, ARTIFACTS, store, article)
+    translator = Translator(server, store, article, act)
     translator.start()
     try:
         dag = DagBag(dag_folder=REPO / "dags").dags["foreigndesk_translate"]
@@ -272,6 +282,23 @@ def test_reviewer_approves_an_edited_translation_in_chromium(desk, demo_models, 
         translator.join(timeout=60)
         server.stop()
     assert translator.error is None, translator.error
+    return store, article, run, translator
+
+
+def test_reviewer_approves_an_edited_translation_in_chromium(desk, demo_models, airflow_db, chromium, tmp_path,
+                                                             monkeypatch):
+    from foreigndesk.review import decisions_for
+
+    def edit_and_approve(page: Page) -> None:
+        body = page.locator("textarea")  # the one multiline field: the body
+        assert body.count() == 1, body.count()
+        body.fill(EDITED_BODY)
+        page.screenshot(path=str(ARTIFACTS / "review-form.png"), full_page=True)
+        page.get_by_role("button", name="Approve").click()
+        page.get_by_text("Response received").wait_for(timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "review-answered.png"))
+
+    store, article, run, _ = review_in_chromium(EXAMPLE.read_bytes(), edit_and_approve, desk, tmp_path, monkeypatch)
     assert run.state == "success"
 
     [decision] = decisions_for(store, article.article_id, article.revision, "en")
