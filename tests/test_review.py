@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import pytest
 
@@ -13,7 +14,7 @@ from foreigndesk.articles import parse_article
 from foreigndesk.intake import register
 from foreigndesk.review import (
     APPROVED, EXPIRED, JOURNAL, NEEDS_FIX, REJECTED, Decision, ReviewPlan, build_form, current_request,
-    decision_key, decisions_for, journal_entry, journal_key, journal_mark, open_review, plan_review, record_decision,
+    decision_key, decisions_for, journal_entry, journal_key, journal_mark, open_review, plan_review, quote, record_decision,
     record_expiry, request_key, reviewers_for,
 )
 from foreigndesk.store import LocalStore
@@ -102,7 +103,34 @@ def test_intake_flags_are_shown_before_the_checks(tmp_path, demo_models):
     translate_revision(store, shared_engine(), article.article_id, article.revision)
     head = build_form(store, article.article_id, article.revision, "en").body.split("### Quality checks")[0]
     for flag in article.flags:
-        assert f"**⚠ Intake:** {flag}" in head
+        assert f"**⚠ Intake:** {quote(flag)}" in head
+    assert "\\<script\\>" in head, "the flag names the tag, escaped so the UI shows it instead of dropping it"
+
+
+def test_quote_escapes_every_inline_markdown_and_html_character():
+    assert quote("<b>&amp;</b> [x](javascript:y) ![i](u) | *z* _w_ `c` ~s~ \\ # - . ( ) { } +") == (
+        "\\<b\\>\\&amp;\\</b\\> \\[x\\](javascript:y) !\\[i\\](u) \\| \\*z\\* \\_w\\_ \\`c\\` \\~s\\~ \\\\ # - . ( ) { } +")
+
+
+def test_the_form_quotes_raw_html_and_markdown_in_the_article_as_text(tmp_path, demo_models):
+    """The UI drops raw HTML and renders links: the form must show what the text really holds."""
+    from foreigndesk.engine import shared_engine
+    from foreigndesk.translation import translate_revision
+
+    store = LocalStore(tmp_path / "store")
+    payload = ("<img src=x onerror=alert(1)> [bấm](javascript:alert(1)) ![ảnh](https://tracker.invalid/p.png) "
+               "trước <!-- chữ giấu --> sau, cột | giả, *nghiêng* `mã` &lt;b&gt;")
+    raw = EXAMPLE.read_bytes().replace("bạn bè quốc tế.".encode(), f"bạn bè quốc tế. {payload}".encode())
+    article = register(store, parse_article(raw, EXAMPLE.name, "tntv"), raw, EXAMPLE.name)
+    translate_revision(store, shared_engine(), article.article_id, article.revision)
+    form = build_form(store, article.article_id, article.revision, "en")
+    row = next(line for line in form.body.splitlines() if line.startswith("| ¶3 |"))
+    expected = ("\\<img src=x onerror=alert(1)\\> \\[bấm\\](javascript:alert(1)) !\\[ảnh\\](https://tracker.invalid/p.png) "
+                "trước \\<!-- chữ giấu --\\> sau, cột \\| giả, \\*nghiêng\\* \\`mã\\` \\&lt;b\\&gt;")
+    source, machine = row.split(" | ")[1:3]
+    assert source == "Du lịch chè là cầu nối hợp tác giữa **Thái Nguyên** với bạn bè quốc tế. " + expected
+    assert machine.endswith(f" {expected} |"), "the machine text is quoted the same way"
+    assert len(re.findall(r"(?<!\\)\|", row)) == 4, "the escaped pipe leaves the row three cells wide"
 
 
 def test_a_correction_shows_what_changed_since_the_approved_revision(translated):

@@ -21,11 +21,16 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from conftest import REPO, TEST_PASSWORDS
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Dialog, Page
 
 pytestmark = pytest.mark.airflow
 
@@ -111,17 +116,21 @@ class ApiServer:
 
 
 class Translator(threading.Thread):
-    """reviewer_en at a browser: waits for the review, logs in, edits, approves."""
+    """reviewer_en at a browser: waits for the review, logs in, then does ``act(page)`` on the open form.
 
-    def __init__(self, server: ApiServer, shots: Path, store, article) -> None:
+    Every JavaScript dialog the page raises is dismissed and kept in ``dialogs``.
+    """
+
+    def __init__(self, server: ApiServer, store, article, act: Callable[[Page], None]) -> None:
         super().__init__(daemon=True)
         self.server = server
-        self.shots = shots
         self.store = store
         self.article = article
+        self.act = act
         self.link = ""
         self.error: BaseException | None = None
         self.detail: dict | None = None
+        self.dialogs: list[str] = []
 
     def _wait_for_review(self, timeout: float = 180) -> dict:
         deadline = time.monotonic() + timeout
@@ -183,6 +192,10 @@ class Translator(threading.Thread):
         assert request is not None and request.link.startswith(self.server.base), request
         return request.link
 
+    def _dismiss(self, dialog: Dialog) -> None:
+        self.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
     def _browse(self) -> None:
         from playwright.sync_api import sync_playwright
 
@@ -191,6 +204,7 @@ class Translator(threading.Thread):
             try:
                 # Tall enough to show the whole form without scrolling its panel.
                 page = browser.new_page(viewport={"width": 1440, "height": 2400})
+                page.on("dialog", self._dismiss)
                 page.goto(self.link)
                 page.wait_for_load_state("networkidle")
                 page.get_by_label("Username").fill("reviewer_en")
@@ -198,14 +212,8 @@ class Translator(threading.Thread):
                 page.get_by_role("button", name="Sign in").click()
                 page.wait_for_load_state("networkidle")
                 page.wait_for_load_state("networkidle")
-                body = page.locator("textarea")  # the one multiline field: the body
-                body.wait_for(timeout=30_000)
-                assert body.count() == 1, body.count()
-                body.fill(EDITED_BODY)
-                page.screenshot(path=str(ARTIFACTS / "review-form.png"), full_page=True)
-                page.get_by_role("button", name="Approve").click()
-                page.get_by_text("Response received").wait_for(timeout=30_000)
-                page.screenshot(path=str(self.shots / "review-answered.png"))
+                page.locator("textarea").first.wait_for(timeout=30_000)  # the form is on screen
+                self.act(page)
             finally:
                 browser.close()
 
@@ -245,25 +253,27 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-def test_reviewer_approves_an_edited_translation_in_chromium(desk, demo_models, airflow_db, chromium, tmp_path,
-                                                             monkeypatch):
+def review_in_chromium(raw: bytes, act: Callable[[Page], None], desk: Path, tmp_path: Path, monkeypatch):
+    """Register ``raw`` (an example article's bytes), park its English review, let reviewer_en ``act`` on it.
+
+    Returns ``(store, article, dag run, translator)`` once the translate run has ended.
+    """
     from airflow.dag_processing.dagbag import DagBag
 
     from foreigndesk.articles import parse_article
     from foreigndesk.intake import register
-    from foreigndesk.review import decisions_for
     from foreigndesk.store import LocalStore
 
     ARTIFACTS.mkdir(exist_ok=True)
     store = LocalStore(desk / "store")
-    raw = EXAMPLE.read_bytes().replace(
+    raw = raw.replace(
         b"outlet: tntv\n", b"outlet: tntv\nlanguages: [en]\nsource_url: https://tntv.vn/le-hoi-tra-tan-cuong\n")
     article = register(store, parse_article(raw, EXAMPLE.name, "tntv"), raw, EXAMPLE.name)
     _draft_with_checks(store, article)
 
     server = ApiServer(tmp_path / "api-home")
     monkeypatch.setenv("AIRFLOW__API__BASE_URL", server.base)  # the links in notices point at this UI
-    translator = Translator(server, ARTIFACTS, store, article)
+    translator = Translator(server, store, article, act)
     translator.start()
     try:
         dag = DagBag(dag_folder=REPO / "dags").dags["foreigndesk_translate"]
@@ -272,9 +282,122 @@ def test_reviewer_approves_an_edited_translation_in_chromium(desk, demo_models, 
         translator.join(timeout=60)
         server.stop()
     assert translator.error is None, translator.error
+    return store, article, run, translator
+
+
+def test_reviewer_approves_an_edited_translation_in_chromium(desk, demo_models, airflow_db, chromium, tmp_path,
+                                                             monkeypatch):
+    from foreigndesk.review import decisions_for
+
+    def edit_and_approve(page: Page) -> None:
+        body = page.locator("textarea")  # the one multiline field: the body
+        assert body.count() == 1, body.count()
+        body.fill(EDITED_BODY)
+        page.screenshot(path=str(ARTIFACTS / "review-form.png"), full_page=True)
+        page.get_by_role("button", name="Approve").click()
+        page.get_by_text("Response received").wait_for(timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "review-answered.png"))
+
+    store, article, run, _ = review_in_chromium(EXAMPLE.read_bytes(), edit_and_approve, desk, tmp_path, monkeypatch)
     assert run.state == "success"
 
     [decision] = decisions_for(store, article.article_id, article.revision, "en")
     assert (decision.outcome, decision.reviewer, decision.body) == ("approved", "reviewer_en", EDITED_BODY)
     assert decision.edit_distance > 0
     assert (ARTIFACTS / "review-form.png").stat().st_size > 10_000
+
+
+#: Raw HTML, script URLs and Markdown tricks an editor's article may carry, each one a line of its own
+#: paragraph. Every active one tries to set ``window.__xss`` (or raise a dialog) to its own name.
+XSS_PAYLOADS = {
+    "img": """<img src=x onerror="window.__xss='img';alert('img')">""",
+    "script": """<script>window.__xss='script';alert('script')</script>""",
+    "a-href": """<a href="javascript:window.__xss='a-href'">bấm a-href</a>""",
+    "iframe": """<iframe src="javascript:parent.__xss='iframe'"></iframe>""",
+    "iframe-srcdoc": """<iframe srcdoc="<script>parent.__xss='srcdoc'</script>"></iframe>""",
+    "object": """<object data="javascript:window.__xss='object'"></object>""",
+    "embed": """<embed src="javascript:window.__xss='embed'">""",
+    "svg": """<svg onload="window.__xss='svg'"></svg>""",
+    "details": """<details open ontoggle="window.__xss='details'">mở</details>""",
+    "md-link": """[bấm md-link](javascript:window.__xss='md-link')""",
+    "md-autolink": """<javascript:window.__xss='autolink'>""",
+    "md-image": """![ảnh md-image](javascript:window.__xss='md-image')""",
+    "comment": """trước <!-- CHỮ BỊ GIẤU --> sau""",
+    "pipe": """cột | cột giả | thêm""",
+}
+#: What the page knows after the form rendered: the form's Markdown box and what landed in it.
+INSPECT_FORM = """() => {
+  const table = [...document.querySelectorAll('table')].find(t => t.textContent.includes('Tiếng Việt (source)'));
+  let box = table.parentElement;
+  while (!box.textContent.includes('Quality checks')) box = box.parentElement;
+  const all = [...document.querySelectorAll('*')];
+  const rows = {};
+  for (const tr of table.querySelectorAll('tr')) {
+    const cells = [...tr.children].map(c => c.innerText);
+    rows[cells[0]] = cells;
+  }
+  return {
+    xss: window.__xss === undefined ? null : String(window.__xss),
+    active: [...box.querySelectorAll('script, iframe, object, embed, svg, details, frame, frameset')]
+      .map(e => e.outerHTML),
+    on: all.filter(e => [...e.attributes].some(a => a.name.toLowerCase().startsWith('on'))).map(e => e.outerHTML),
+    scriptUrls: all.filter(e => ['href', 'src', 'data', 'action', 'formaction', 'srcdoc']
+      .some(n => /^\\s*(javascript|vbscript|data):/i.test(e.getAttribute(n) || ''))).map(e => e.outerHTML),
+    rows,
+    text: box.innerText,
+  };
+}"""
+
+
+def _xss_article() -> bytes:
+    paragraphs = "".join(f"\nMẫu {name}: {payload} hết.\n" for name, payload in XSS_PAYLOADS.items())
+    return EXAMPLE.read_bytes() + paragraphs.encode()
+
+
+def test_raw_html_and_script_urls_in_an_article_stay_inert_in_the_review_form(desk, demo_models, airflow_db,
+                                                                               chromium, tmp_path, monkeypatch):
+    """The form quotes an article carrying XSS payloads; in the live UI none runs, and the reviewer sees them.
+
+    Guards the Markdown rendering of the Airflow UI (an upgrade could turn raw HTML on)
+    and the form's own quoting (a pipe must not break the table).
+    """
+    from foreigndesk.review import decisions_for
+
+    seen: dict = {}
+
+    def inspect_and_reject(page: Page) -> None:
+        page.get_by_text("Source and English machine translation").wait_for(timeout=30_000)
+        page.wait_for_load_state("networkidle")
+        # An <img onerror> fires after its failed load; give late handlers a moment before looking.
+        page.wait_for_timeout(1_000)
+        seen.update(page.evaluate(INSPECT_FORM))
+        page.screenshot(path=str(ARTIFACTS / "review-form-xss.png"), full_page=True)
+        page.get_by_role("button", name="Reject").click()
+        page.get_by_text("Response received").wait_for(timeout=30_000)
+        seen["xss_after_answer"] = page.evaluate("() => window.__xss === undefined ? null : String(window.__xss)")
+
+    store, article, run, translator = review_in_chromium(_xss_article(), inspect_and_reject, desk, tmp_path,
+                                                         monkeypatch)
+    assert translator.dialogs == [], "a payload raised a dialog"
+    assert seen["xss"] is None and seen["xss_after_answer"] is None, f"payload {seen['xss']!r} ran"
+    assert seen["active"] == [], "active elements rendered inside the form body"
+    assert seen["on"] == [], "elements with an on* handler attribute"
+    assert seen["scriptUrls"] == [], "links or sources with a script URL"
+
+    # Every payload is shown exactly as written, in both columns: the UI would drop raw HTML and
+    # comments without a trace and make links and images of Markdown.
+    rows = [[" ".join(cell.split()) for cell in cells] for cells in seen["rows"].values()]
+    rows = {cells[1]: cells for cells in rows if cells[1].startswith("Mẫu ")}
+    unseen = {}
+    for name, payload in XSS_PAYLOADS.items():
+        source = f"Mẫu {name}: {payload} hết."
+        row = next((cells for text, cells in rows.items() if text.startswith(f"Mẫu {name}: ")), None)
+        assert row is not None, f"no table row for payload {name}: {sorted(rows)}"
+        assert len(row) == 3, f"payload {name} broke the table row: {row}"
+        if row[1:] != [source, source]:
+            unseen[name] = row[1:]
+    assert unseen == {}, "payloads the reviewer cannot see as text"
+    assert "script/active content <script> — kept as plain text" in seen["text"], "the intake flag names the tag"
+    [decision] = decisions_for(store, article.article_id, article.revision, "en")
+    assert decision.outcome == "rejected"
+    assert (ARTIFACTS / "review-form-xss.png").stat().st_size > 10_000

@@ -252,9 +252,20 @@ def open_review(
 # ---- the form ---------------------------------------------------------------------------------
 
 
-def _cell(text: str) -> str:
-    """Table cells are one line: escape pipes, join lines."""
-    return " ".join(text.replace("\\", "\\\\").replace("|", "\\|").split()) or " "
+#: Characters that start inline Markdown or HTML (and the table's pipe). The Airflow UI drops raw
+#: HTML tags and comments without a trace and renders links and images, so quoted text must show
+#: these as written: the reviewer sees the ``<script>`` or ``[x](javascript:...)`` an article carries.
+_MARKDOWN_INLINE = re.compile(r"([\\`*_~\[\]<>&|])")
+
+
+def quote(text: str) -> str:
+    """Article or machine text as Markdown that displays exactly this text, never markup or HTML."""
+    return _MARKDOWN_INLINE.sub(r"\\\1", text)
+
+
+def _cell(text: str, terms: Sequence[str] = ()) -> str:
+    """A table cell: the quoted text on one line, with the glossary ``terms`` in bold."""
+    return " ".join(_mark_terms(quote(text), [quote(term) for term in terms]).split()) or " "
 
 
 def _mark_terms(text: str, terms: Sequence[str]) -> str:
@@ -292,12 +303,12 @@ def _side_by_side(article: Registered, draft: Draft, language: str) -> list[str]
     def target(unit_id: str) -> str:
         if unit_id not in target_units:
             return "*(missing)*"
-        return ("♻ " if unit_id in remembered else "") + _cell(_mark_terms(target_units[unit_id], target_terms))
+        return ("♻ " if unit_id in remembered else "") + _cell(target_units[unit_id], target_terms)
 
     name = LANGUAGE_NAMES.get(language, language)
     lines = [f"| | {LANGUAGE_NAMES['vi']} (source) | {name} (machine) |", "|---|---|---|"]
     for unit_id, text in source_units.items():
-        lines.append(f"| {unit_label(unit_id)} | {_cell(_mark_terms(text, source_terms))} | {target(unit_id)} |")
+        lines.append(f"| {unit_label(unit_id)} | {_cell(text, source_terms)} | {target(unit_id)} |")
     for unit_id in target_units.keys() - source_units.keys():
         lines.append(f"| {unit_label(unit_id)} | *(not in the source)* | {target(unit_id)} |")
     return lines
@@ -313,7 +324,7 @@ def _findings(draft: Draft) -> list[str]:
     for finding in ranked:
         icon = "✖" if finding.get("severity") == "error" else "⚠"
         lines.append(f"- {icon} **{finding.get('severity', '?')}** · {finding.get('check', '?')} · "
-                     f"{unit_label(finding.get('segment'))}: {finding.get('message', '')}")
+                     f"{unit_label(finding.get('segment'))}: {quote(str(finding.get('message', '')))}")
     return lines + [""]
 
 
@@ -378,17 +389,17 @@ def build_form(
     if problems:
         lines += [f"**✖ Fix needed (attempt {attempt}).** Your approval of attempt {fix_of.attempt} "
                   f"({fix_of.decided_at}) was not accepted because:", ""]
-        lines += [f"- {problem}" for problem in problems]
+        lines += [f"- {quote(problem)}" for problem in problems]
         lines += ["", "Your own text is in the fields below. Fix it, then **Approve** again.", ""]
     if draft.demo_model:
         lines += [f"**⚠ {DEMO_NOTICE}.** The installed model for this pair is the built-in demo: "
                   "it copies the text and swaps a few words. Install real models before publishing.", ""]
     for flag in getattr(article, "flags", None) or []:
         text = " — ".join(str(value) for value in flag.values()) if isinstance(flag, dict) else str(flag)
-        lines += [f"**⚠ Intake:** {text}", ""]
+        lines += [f"**⚠ Intake:** {quote(text)}", ""]
     lines += _findings(draft)
     lines += [
-        f"## {article.title}",
+        f"## {quote(article.title)}",
         "",
         f"- **Outlet:** {outlet} — approved by {article.approved_by} at {article.approved_at}",
         f"- **Source article:** {article.source_url or 'no link given'}",
