@@ -355,7 +355,7 @@ def test_a_registered_revision_is_untranslated_until_it_has_a_draft(tmp_path, de
     from datetime import datetime, timezone
 
     from foreigndesk.engine import shared_engine
-    from foreigndesk.intake import untranslated_recent
+    from foreigndesk.translation import untranslated_recent
     from foreigndesk.translation import translate_revision
 
     store = LocalStore(tmp_path / "store")
@@ -371,7 +371,8 @@ def test_only_the_window_counts_and_a_dangling_entry_is_ignored(tmp_path):
     from datetime import datetime, timedelta, timezone
 
     from foreigndesk import journal
-    from foreigndesk.intake import ARTICLES, RETRIGGER_WINDOW, untranslated_recent
+    from foreigndesk.intake import ARTICLES, RETRIGGER_WINDOW
+    from foreigndesk.translation import untranslated_recent
 
     store = LocalStore(tmp_path / "store")
     now = datetime.now(timezone.utc)
@@ -408,7 +409,8 @@ class ListingStore(LocalStore):
 def test_the_cost_follows_the_window_not_the_archive(tmp_path, monkeypatch):
     from datetime import datetime, timedelta, timezone
 
-    from foreigndesk.intake import ARTICLES, RETRIGGER_WINDOW, untranslated_recent
+    from foreigndesk.intake import ARTICLES, RETRIGGER_WINDOW
+    from foreigndesk.translation import untranslated_recent
     from foreigndesk.journal import folder, mark
 
     store = ListingStore(tmp_path / "store")

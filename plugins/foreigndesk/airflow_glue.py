@@ -72,13 +72,14 @@ def register_drops() -> list[dict[str, Any]]:
     :func:`report_source_errors` once the translations of everything else have started.
 
     The revisions are those whose drop was handled this run, then every revision of the article
-    journal's last day that has no draft yet (:func:`foreigndesk.intake.untranslated_recent`): a
+    journal's last day that has no draft yet (:func:`foreigndesk.translation.untranslated_recent`): a
     trigger that failed for good after its drop left the source is retried by the next run. Run ids
     are derived, so the trigger is skipped wherever the run exists, whatever its state.
     """
     from functools import cache
 
-    from foreigndesk.intake import run_intake, untranslated_recent
+    from foreigndesk.intake import run_intake
+    from foreigndesk.translation import untranslated_recent
 
     settings = load_settings()
     make_client = cache(lambda: s3_client_for(settings))

@@ -8,14 +8,14 @@ after any failure finds either the drop still waiting or nothing new (same
 bytes, same revision, a no-op). Every step is one create-only write or a
 lookup by key: intake never lists the archive, so its cost per drop does not
 grow with the number of articles already registered (the one listing, in
-:func:`untranslated_recent`, is of the article journal's last day).
+:func:`recent_revisions`, is of the article journal's last day).
 
 Records (keys under the store):
 
 * ``articles/<id>/<revision>/source.md`` — the drop's bytes as received;
 * ``journal/articles/<YYYY>/<MM>/<DD>/<HHMMSS.ffffff>Z-<id>--<revision>.json`` — the
   article journal (:mod:`foreigndesk.journal`), written just before the record, so
-  :func:`untranslated_recent` finds the last day's revisions without listing ``articles/``;
+  :func:`recent_revisions` finds the last day's revisions without listing ``articles/``;
 * ``articles/<id>/<revision>/article.json`` — the :class:`Registered` record;
 * ``claims/<id>.json`` — which outlet an id belongs to (first come, first served);
 * ``quarantine/<outlet>/<sha256>/original.bin`` + ``reason.json`` (+ evidence).
@@ -119,20 +119,15 @@ RETRIGGER_WINDOW = timedelta(hours=24)
 _ARTICLE_NAME = re.compile(r"^(.+)--([0-9a-f]+)$")
 
 
-def untranslated_recent(
-    store: Store, now: datetime, window: timedelta = RETRIGGER_WINDOW
-) -> list[tuple[str, str]]:
-    """(article id, revision) of every revision journaled in ``window`` before ``now`` that has no draft yet.
+def recent_revisions(store: Store, now: datetime, window: timedelta = RETRIGGER_WINDOW) -> list[Registered]:
+    """Every revision journaled in ``window`` before ``now``, oldest first, each once.
 
-    Those are the revisions whose translate run never started (e.g. its trigger failed
-    after the drop had left its source) or never got past translating. Only the
-    journal's tail is listed; each revision costs one read and a draft lookup per
-    language until one is found, so the cost follows the window's volume, not the archive.
-    An entry whose record is missing (a crash between the two writes) is ignored.
+    Only the journal's tail is listed and each revision costs one read, so the cost
+    follows the window's volume, not the archive. An entry whose record is missing
+    (a crash between the two writes) is ignored. The translate stage uses this to
+    find revisions whose translation never started (``translation.untranslated_recent``).
     """
-    from foreigndesk.translation import draft_key  # translation imports this module
-
-    found: list[tuple[str, str]] = []
+    found: list[Registered] = []
     seen: set[tuple[str, str]] = set()
     for entry in journal.since(store, ARTICLES, now - window):
         match = _ARTICLE_NAME.match(entry.name)
@@ -141,11 +136,9 @@ def untranslated_recent(
         article_id, revision = match.groups()
         seen.add((article_id, revision))
         try:
-            registered = load_revision(store, article_id, revision)
+            found.append(load_revision(store, article_id, revision))
         except KeyError:
             continue
-        if not any(store.exists(draft_key(article_id, revision, lang)) for lang in registered.languages):
-            found.append((article_id, revision))
     return found
 
 

@@ -23,11 +23,12 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from foreigndesk import records
 from foreigndesk.glossary import Glossary
-from foreigndesk.intake import Registered, load_revision
+from foreigndesk.intake import RETRIGGER_WINDOW, Registered, load_revision, recent_revisions
 from foreigndesk.qa import DocumentResult, SegmentResult, run_checks
 from foreigndesk.segment import (
     DEFAULT_STYLE,
@@ -394,3 +395,19 @@ def translate_revision(
                 draft = load_draft(store, article_id, revision, lang)
             done[lang] = draft
     return [done[lang] for lang in wanted]
+
+
+def untranslated_recent(
+    store: Store, now: datetime, window: timedelta = RETRIGGER_WINDOW
+) -> list[tuple[str, str]]:
+    """(article id, revision) of every recently registered revision that has no draft yet.
+
+    Those are the revisions whose translate run never started (its trigger failed
+    after the drop had left its source) or never got past translating; ingest
+    starts them again (a run that exists is never started twice).
+    """
+    return [
+        (article.article_id, article.revision)
+        for article in recent_revisions(store, now, window)
+        if not any(store.exists(draft_key(article.article_id, article.revision, lang)) for lang in article.languages)
+    ]
