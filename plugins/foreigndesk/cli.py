@@ -12,18 +12,10 @@ import os
 import sys
 from pathlib import Path
 
+from foreigndesk.channels import CHANNEL_NAMES
 from foreigndesk.settings import REPO_ROOT, SettingsError, load_settings
 
 #: Kept here (not imported from publishing) so `--help` stays fast; tests check both lists agree.
-CHANNEL_NAMES = ("portal-feed", "portal-push", "web", "fanpage")
-
-
-def _print(payload: object, as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(payload, ensure_ascii=False, indent=1))
-    else:
-        for key, value in payload.items():  # type: ignore[union-attr]
-            print(f"{key}: {value}")
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -43,6 +43,7 @@ from zoneinfo import ZoneInfo
 
 from foreigndesk import ledger, records
 from foreigndesk.channels import (
+    CHANNEL_NAMES,
     Ambiguous,
     Catalogue,
     Channel,
@@ -64,8 +65,6 @@ if TYPE_CHECKING:
     from foreigndesk.channels.fanpage import FanpageConfig
     from foreigndesk.channels.portal_push import PushConfig
 
-FEED_CHANNEL = "portal-feed"
-CHANNEL_NAMES = ("portal-feed", "portal-push", "web", "fanpage")
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+#: Every channel the desk knows, in publishing order (the feed and the web are always on).
+CHANNEL_NAMES = ("portal-feed", "portal-push", "web", "fanpage")
 LANGUAGE_TAGS = {"en": "en", "zh": "zh-Hans", "ko": "ko", "vi": "vi"}
 OG_LOCALES = {"en": "en_US", "zh": "zh_CN", "ko": "ko_KR", "vi": "vi_VN"}
 DEFAULT_LANGUAGE_ORDER = ("en", "zh", "ko")
