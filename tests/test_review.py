@@ -71,7 +71,6 @@ def test_findings_errors_first_memory_hits_and_glossary_terms_marked(translated)
             {"check": "memory", "severity": "info", "segment": "summary", "message": "approved text reused"},
             {"check": "memory", "severity": "info", "segment": "body.2", "message": "approved text reused"},
         ],
-        memory_hits=2,
         glossary_terms=[{"source": "Thái Nguyên", "target": "Thai Nguyen"}],
     )
     draft = load_draft(store, article.article_id, article.revision, "en")

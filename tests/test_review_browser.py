@@ -240,7 +240,6 @@ def _draft_with_checks(store, article) -> None:
              "message": "Vietnamese words left in the text"},
             {"check": "memory", "severity": "info", "segment": "summary", "message": "approved text reused"},
         ],
-        memory_hits=1,
         glossary_terms=[{"source": "Thái Nguyên", "target": "Thai Nguyen"}, {"source": "OCOP", "target": "OCOP"}],
     )
     (store.root / draft_key(article.article_id, article.revision, "en")).write_bytes(records.encode(checked))

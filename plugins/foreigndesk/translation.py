@@ -82,12 +82,16 @@ class Draft:
     demo_model: bool
     created_at: str
     #: QA findings ({check, severity, segment, message}) for the reviewer; ``segment`` is the unit id
-    #: ("title", "summary", "b3", ...); memory hits are findings of the "memory" check.
+    #: ("title", "summary", "body.3", ...); memory hits are findings of the "memory" check.
     findings: list[dict[str, str]] = field(default_factory=list)
-    memory_hits: int = 0
     segments: int = 0
     #: Glossary terms applied, each {"source": Vietnamese term, "target": rendering in this language}.
     glossary_terms: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def memory_hits(self) -> int:
+        """Units reused from the translation memory: read off the findings, not stored twice."""
+        return sum(1 for finding in self.findings if finding.get("check") == "memory")
 
 
 @dataclass(frozen=True)
@@ -350,7 +354,6 @@ def _make_draft(article: Registered, translation: Translation) -> Draft:
         demo_model=any(model.demo for model in models),
         created_at=records.now_utc(),
         findings=translation.findings,
-        memory_hits=translation.memory_hits,
         segments=translation.segments,
         glossary_terms=translation.glossary_terms,
     )
