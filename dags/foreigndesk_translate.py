@@ -30,9 +30,9 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Param, chain, dag, task, task_group
-
-from foreigndesk.airflow_glue import OWNER, ReviewOperator
-from foreigndesk.review import ROUNDS
+from foreigndesk.airflow_side.desk import OWNER
+from foreigndesk.airflow_side.review_operator import ReviewOperator
+from foreigndesk.review.rounds import ROUNDS
 
 
 @dag(
@@ -51,7 +51,7 @@ from foreigndesk.review import ROUNDS
 def foreigndesk_translate():
     @task
     def translate() -> list[str]:
-        from foreigndesk.airflow_glue import translate_article
+        from foreigndesk.airflow_side.translate_tasks import translate_article
 
         return translate_article()
 
