@@ -29,6 +29,8 @@ LABELS: dict[str, tuple[str, str]] = {  # key: (en, vi)
     "apply": ("Apply", "Lọc"),
     "all": ("all", "tất cả"),
     "counts": ("States", "Trạng thái"),
+    "translations": ("Translations", "Bản dịch"),
+    "channels": ("Channels", "Kênh đăng"),
     "grid": ("Articles", "Bài viết"),
     "article": ("Article", "Bài viết"),
     "no_articles": ("No article matches.", "Không có bài nào khớp."),

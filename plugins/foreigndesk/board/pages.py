@@ -154,10 +154,13 @@ def filters_form(filters: Filters, view: View) -> list[str]:
 
 
 def counts_section(counts: dict[str, int], filters: Filters, view: View) -> list[str]:
-    links = [f'<a href="?{escape(_query(filters, state=state.id))}" class="count" data-state="{state.id}" '
-             f'data-count="{counts[state.id]}">{badge(state, view, counts[state.id])}</a>'
-             for state in states.ALL]
-    return [f'<section class="counts" id="counts"><h2>{t("counts", view.ui)}</h2>', *links, "</section>"]
+    parts = [f'<section class="counts" id="counts"><h2>{t("counts", view.ui)}</h2>']
+    for level, key in ((states.LANGUAGE, "translations"), (states.CHANNEL, "channels")):
+        links = [f'<a href="?{escape(_query(filters, state=state.id))}" class="count" data-state="{state.id}" '
+                 f'data-count="{counts[state.id]}">{badge(state, view, counts[state.id])}</a>'
+                 for state in states.ALL if state.level == level]
+        parts.append(f'<div class="level-{level}"><b class="small">{t(key, view.ui)}:</b> {"".join(links)}</div>')
+    return parts + ["</section>"]
 
 
 def _retry_form(view: View, row: Row, cell: LanguageCell, channel: str) -> str:
@@ -199,7 +202,7 @@ def grid_section(rows: list[Row], filters: Filters, view: View, page: int) -> li
     parts = [f'<section id="grid"><h2>{t("grid", view.ui)} ({len(rows)})</h2>']
     if not rows:
         return parts + [f'<p class="muted">{t("no_articles", view.ui)}</p></section>']
-    head = "".join(f"<th>{escape(LANGUAGE_NAMES.get(lang, lang))}</th>" for lang in languages)
+    head = "".join(f"<th>{escape(lang.upper())} · {escape(LANGUAGE_NAMES.get(lang, lang))}</th>" for lang in languages)
     parts.append(f'<table class="grid"><thead><tr><th>{t("article", view.ui)}</th>{head}</tr></thead><tbody>')
     for row in shown:
         a = row.article

@@ -47,7 +47,7 @@ SUPERSEDED = State("superseded", LANGUAGE, "#adb5bd", "superseded", "đã thay b
 PUBLISHED = State("published", LANGUAGE, "#2a9d8f", "published", "đã đăng")
 WITHDRAWN = State("withdrawn", LANGUAGE, "#495057", "withdrawn", "đã gỡ")
 
-PENDING = State("pending", CHANNEL, "#a8dadc", "pending", "chờ đăng")
+PENDING = State("pending", CHANNEL, "#457b9d", "pending", "chờ đăng")
 CHANNEL_PUBLISHED = State("channel_published", CHANNEL, "#2a9d8f", "published", "đã đăng")
 FAILED = State("failed", CHANNEL, "#e63946", "failed", "lỗi", retryable=True)
 NEEDS_OPERATOR = State("needs_operator", CHANNEL, "#d00000", "needs operator", "cần người vận hành", retryable=True)
