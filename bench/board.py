@@ -42,8 +42,8 @@ sys.path[:0] = [str(REPO / "plugins"), str(REPO / "tests")]
 from board_desk import build_desk  # noqa: E402
 from foreigndesk.board import query  # noqa: E402
 from foreigndesk.board.app import Desk, Viewer, create_app  # noqa: E402
-from foreigndesk.settings import load_settings  # noqa: E402
-from foreigndesk.store import LocalStore  # noqa: E402
+from foreigndesk.core.settings import load_settings  # noqa: E402
+from foreigndesk.core.store import LocalStore  # noqa: E402
 
 
 def _timed(call) -> tuple[float, float]:

@@ -19,12 +19,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from foreigndesk import ledger, records
-from foreigndesk.articles import parse_article
-from foreigndesk.intake import register
-from foreigndesk.review import (APPROVE, REJECT, Decision, ReviewForm, ReviewPlan, decision_key, open_review,
-                                write_decision)
-from foreigndesk.translation import Draft, draft_key
+from foreigndesk.core import records
+from foreigndesk.core.decisions import APPROVE, REJECT, Decision, decision_key, write_decision
+from foreigndesk.core.drafts import Draft, draft_key
+from foreigndesk.intake.article_file import parse_article
+from foreigndesk.intake.ingest import register
+from foreigndesk.publish import ledger
+from foreigndesk.review.form import ReviewForm
+from foreigndesk.review.rounds import ReviewPlan, open_review
 
 LANGUAGES = ("en", "zh", "ko")
 OUTLETS = ("baothainguyen", "tntv")
@@ -100,7 +102,7 @@ def _decision(store, article, language: str, attempt: int, state: str, opened: d
 
 
 def _publish(store, article, language: str, channel: str, decision: str, at: datetime, n: int) -> None:
-    unit = ledger.Unit(channel, article.article_id, language, article.revision)
+    unit = ledger.Delivery(channel, article.article_id, language, article.revision)
     assert ledger.claim(store, unit, 1, decision, f"run-{n}")
     ledger.record_published(store, ledger.Published(
         channel=channel, article_id=article.article_id, language=language, revision=article.revision, attempt=1,
@@ -110,7 +112,7 @@ def _publish(store, article, language: str, channel: str, decision: str, at: dat
 
 
 def _fail(store, article, language: str, channel: str, decision: str, kind: str, n: int) -> None:
-    unit = ledger.Unit(channel, article.article_id, language, article.revision)
+    unit = ledger.Delivery(channel, article.article_id, language, article.revision)
     assert ledger.claim(store, unit, 1, decision, f"run-{n}")
     reason = ("HTTP 400: (#100) the message is too long" if kind == ledger.PERMANENT
               else "HTTP 503 from the portal: checked before any retry")

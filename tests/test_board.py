@@ -14,12 +14,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from board_desk import LANGUAGES, build_desk
-from foreigndesk import ledger
 from foreigndesk.board import charts, i18n, query, states
 from foreigndesk.board.actions import UNAVAILABLE, actions_of
 from foreigndesk.board.app import Desk, Viewer, create_app
-from foreigndesk.settings import load_settings
-from foreigndesk.store import LocalStore
+from foreigndesk.core.settings import load_settings
+from foreigndesk.core.store import LocalStore
+from foreigndesk.publish import ledger
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
@@ -152,7 +152,7 @@ def test_a_second_reading_reads_no_record_again_only_what_is_still_missing(desk_
 
 def test_recorded_superseded_decisions_render_as_superseded(tmp_path):
     """The state name the publish stage records when it closes an older revision's review."""
-    from foreigndesk.review import Decision, write_decision
+    from foreigndesk.core.decisions import Decision, write_decision
 
     store = LocalStore(tmp_path / "store")
     built = build_desk(store, 10, NOW, days=3)
@@ -184,8 +184,8 @@ def test_ledger_states_map_to_the_boards_states(unit_state, channel, language):
 
 
 def test_board_page_counts_every_state_and_escapes_record_text(tmp_path):
-    from foreigndesk.articles import parse_article
-    from foreigndesk.intake import register
+    from foreigndesk.intake.article_file import parse_article
+    from foreigndesk.intake.ingest import register
 
     store = LocalStore(tmp_path / "store")
     built = build_desk(store, 30, NOW)

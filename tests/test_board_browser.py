@@ -68,7 +68,7 @@ def test_route_table_is_complete():
 @pytest.fixture(scope="module")
 def board(tmp_path_factory, airflow_db):
     """The api-server with the board plugin, over a store holding a desk in every state."""
-    from foreigndesk.store import LocalStore
+    from foreigndesk.core.store import LocalStore
 
     root = tmp_path_factory.mktemp("board")
     store = LocalStore(root / "store")
@@ -155,7 +155,7 @@ class DeskStaff(threading.Thread):
             self._unpark()
 
     def _wait_for_review(self, timeout: float = 240) -> None:
-        from foreigndesk.review import current_request
+        from foreigndesk.core.decisions import current_request
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -257,10 +257,10 @@ class DeskStaff(threading.Thread):
 def test_desk_board_in_chromium(board, demo_models, chromium_path):
     from airflow.dag_processing.dagbag import DagBag
 
-    from foreigndesk.articles import parse_article
+    from foreigndesk.intake.article_file import parse_article
     from foreigndesk.board.actions import UNAVAILABLE, actions_of
-    from foreigndesk.intake import register
-    from foreigndesk.review import decisions_for
+    from foreigndesk.intake.ingest import register
+    from foreigndesk.core.decisions import decisions_for
 
     server, store, built = board
     ARTIFACTS.mkdir(exist_ok=True)

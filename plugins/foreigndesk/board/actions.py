@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from foreigndesk import records
-from foreigndesk.store import Store
+from foreigndesk.core import records
+from foreigndesk.core.store import Store
 
 RETRY, WITHDRAW = "retry", "withdraw"
 DONE, REFUSED, UNAVAILABLE = "done", "refused", "unavailable"

@@ -23,8 +23,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from foreigndesk.board import i18n, pages, query, states
 from foreigndesk.board.actions import DONE, REFUSED, RETRY, WITHDRAW, ActionRequest, DeskAction, actions_of, perform
-from foreigndesk.settings import Settings
-from foreigndesk.store import Store, StoreError
+from foreigndesk.core.settings import Settings
+from foreigndesk.core.store import Store, StoreError
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from foreigndesk.board.query import (
     MyReview,
     Row,
 )
-from foreigndesk.review import LANGUAGE_NAMES, OUTLET_NAMES
+from foreigndesk.core.names import LANGUAGE_NAMES, OUTLET_NAMES
 
 PAGE_SIZE = 100
 

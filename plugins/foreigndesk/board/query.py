@@ -27,12 +27,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from foreigndesk import journal, ledger, records
 from foreigndesk.board import states
 from foreigndesk.board.states import State
-from foreigndesk.channels import CHANNEL_NAMES
-from foreigndesk.intake import ARTICLES, Registered, article_key
-from foreigndesk.review import (
+from foreigndesk.core import journal, records
+from foreigndesk.core.decisions import (
     APPROVED,
     DECISIONS,
     EXPIRED,
@@ -42,8 +40,11 @@ from foreigndesk.review import (
     decision_key,
     request_key,
 )
-from foreigndesk.store import Store
-from foreigndesk.translation import Draft, draft_key
+from foreigndesk.core.drafts import MEMORY_FINDING, Draft, draft_key
+from foreigndesk.core.revisions import ARTICLES, Registered, article_key
+from foreigndesk.core.store import Store
+from foreigndesk.publish import ledger
+from foreigndesk.publish.channels import CHANNEL_NAMES
 
 #: How far back "My reviews" looks for open reviews, whatever period the board shows.
 MY_REVIEWS_LOOKBACK = timedelta(days=30)
@@ -97,7 +98,7 @@ class UnitInfo:
     """One ledger unit, as the board needs it: its state, its failures, where it went out."""
 
     channel: str
-    state: ledger.UnitState
+    state: ledger.DeliveryState
     failures: tuple[str, ...]  # failure times (failed_at), one per failed attempt
     url: str = ""
 
@@ -143,7 +144,7 @@ class Reader:
     def draft(self, store: Store, article_id: str, revision: str, language: str) -> DraftInfo | None:
         def make(data: bytes) -> DraftInfo:
             d = records.decode(Draft, data)
-            checks = Counter(str(f.get("check", "?")) for f in d.findings if f.get("check") != "memory")
+            checks = Counter(str(f.get("check", "?")) for f in d.findings if f.get("check") != MEMORY_FINDING)
             return DraftInfo(f"{d.model_name} {d.model_version}".strip(), d.demo_model, tuple(sorted(checks.items())))
         try:
             return self._cached(store, draft_key(article_id, revision, language), make)  # type: ignore[return-value]
@@ -154,7 +155,7 @@ class Reader:
         """A ``ledger.derive`` loader that keeps what it read."""
         return lambda kind, key: self._cached(store, key, lambda data: records.decode(kind, data))
 
-    def unit(self, store: Store, unit: ledger.Unit) -> UnitInfo | None:
+    def unit(self, store: Store, unit: ledger.Delivery) -> UnitInfo | None:
         """One ledger unit's state, its failures and where it went out; None when it has no records."""
         keys = list(store.list(unit.prefix))
         if not keys:
@@ -312,7 +313,7 @@ def language_cell(reader: Reader, store: Store, article: ArticleInfo, language: 
     request = _open_request(reader, store, article, language, decisions)
     units = []
     if any(d.approved for d in decisions):
-        found = (reader.unit(store, ledger.Unit(channel, article.article_id, language, article.revision))
+        found = (reader.unit(store, ledger.Delivery(channel, article.article_id, language, article.revision))
                  for channel in channels)
         units = [info for info in found if info is not None]
     channel_cells = _channel_cells(units)

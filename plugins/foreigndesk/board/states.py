@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from foreigndesk import ledger
-from foreigndesk.review import APPROVED, EXPIRED, NEEDS_FIX, REJECTED
+from foreigndesk.core.decisions import APPROVED, EXPIRED, NEEDS_FIX, REJECTED
+from foreigndesk.publish import ledger
 
 LANGUAGE, CHANNEL = "language", "channel"
 
