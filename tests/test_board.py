@@ -214,6 +214,7 @@ def test_labels_follow_the_toggle_then_the_cookie_then_the_browser(desk_store):
     assert "Bài tôi cần duyệt" in toggled.text and toggled.cookies.get(i18n.COOKIE) == "vi"
     assert 'lang="vi"' in client.get("/", headers={"Accept-Language": "en"}).text  # the cookie remembers
     assert i18n.choose(None, None, None) == "vi" and i18n.choose("en", "vi", "vi") == "en"
+    assert 'href="?outlet=tntv&amp;period=7&amp;ui=vi"' in client.get("/?outlet=tntv&period=7&ui=en").text
 
 
 def test_every_label_has_both_languages():

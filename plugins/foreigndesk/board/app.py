@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request
@@ -108,7 +108,9 @@ def create_app(desk: Desk, viewer: Callable[..., Any]) -> FastAPI:
         ui = i18n.choose(request.query_params.get("ui"), request.cookies.get(i18n.COOKIE),
                          request.headers.get("accept-language"))
         base = request.scope.get("root_path", "").rstrip("/")
-        return pages.View(ui, who.name, who.is_chief, base, zone, desk.clock(), settings.outlets, settings.languages)
+        kept = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "ui"])
+        return pages.View(ui, who.name, who.is_chief, base, zone, desk.clock(), settings.outlets, settings.languages,
+                          kept)
 
     def html(request: Request, view: pages.View, text: str, status: int = 200) -> HTMLResponse:
         response = HTMLResponse(text, status_code=status)
@@ -120,9 +122,9 @@ def create_app(desk: Desk, viewer: Callable[..., Any]) -> FastAPI:
         store = desk.open_store()
         since = query.period_start(now, max(filters.period_days, query.MY_REVIEWS_LOOKBACK.days))
         everything = query.collect_rows(store, desk.reader, since)
-        start = query.period_start(now, filters.period_days).isoformat()
-        in_period = [row for row in everything if row.article.registered_at >= start
-                     or any(d.decided_at >= start for cell in row.cells for d in cell.decisions)]
+        start = query.period_start(now, filters.period_days)
+        in_period = [row for row in everything if query.parse_moment(row.article.registered_at) >= start
+                     or any(query.parse_moment(d.decided_at) >= start for cell in row.cells for d in cell.decisions)]
         return everything, query.filter_rows(in_period, filters)
 
     def board_model(filters: query.Filters, who: Viewer) -> dict[str, Any]:

@@ -43,6 +43,8 @@ class View:
     now: datetime
     outlets: tuple[str, ...]
     languages: tuple[str, ...]
+    #: The page's query string without ``ui``, so the language toggle keeps the filters.
+    query: str = ""
 
 
 CSS = """
@@ -93,6 +95,7 @@ def _query(filters: Filters, **changes: object) -> str:
 
 def _page(view: View, title: str, body: list[str]) -> str:
     other = "en" if view.ui == "vi" else "vi"
+    toggle = f'?{escape(view.query)}{"&amp;" if view.query else ""}ui={other}'
     role = f" ({t('chief', view.ui)})" if view.is_chief else ""
     return "\n".join([
         "<!doctype html>", f'<html lang="{view.ui}"><head><meta charset="utf-8">',
@@ -100,7 +103,7 @@ def _page(view: View, title: str, body: list[str]) -> str:
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
         f'<header><div><h1>{escape(title)}</h1><span class="muted">{t("subtitle", view.ui)}</span></div>',
         f'<div class="small">{t("signed_in", view.ui)} <b id="user">{escape(view.user)}</b>{role} · '
-        f'<a id="ui-toggle" href="?ui={other}">{"English" if other == "en" else "Tiếng Việt"}</a> · '
+        f'<a id="ui-toggle" href="{toggle}">{"English" if other == "en" else "Tiếng Việt"}</a> · '
         f'<span class="muted">{t("generated", view.ui)} {_time(view, view.now.isoformat())}</span></div></header>',
         *body, "</body></html>",
     ])
@@ -142,11 +145,15 @@ def filters_form(filters: Filters, view: View) -> list[str]:
 
     periods = "".join(f'<option value="{days}"{" selected" if days == filters.period_days else ""}>'
                       f'{days} {t("days", view.ui)}</option>' for days in PERIODS)
+    outlets = select("outlet", filters.outlet, ((o, OUTLET_NAMES.get(o, o)) for o in view.outlets))
+    languages = select("language", filters.language, ((code, LANGUAGE_NAMES.get(code, code)) for code in view.languages))
+    channel = " · " + t("channel", view.ui)
+    state_names = ((s.id, states.label(s, view.ui) + (channel if s.level == states.CHANNEL else "")) for s in states.ALL)
     return [
         f'<form class="filters" method="get"><input type="hidden" name="ui" value="{view.ui}">',
-        f'<label>{t("outlet", view.ui)}{select("outlet", filters.outlet, ((o, OUTLET_NAMES.get(o, o)) for o in view.outlets))}</label>',
-        f'<label>{t("language", view.ui)}{select("language", filters.language, ((l, LANGUAGE_NAMES.get(l, l)) for l in view.languages))}</label>',
-        f'<label>{t("state", view.ui)}{select("state", filters.state, ((s.id, states.label(s, view.ui) + (" · " + t("channel", view.ui) if s.level == states.CHANNEL else "")) for s in states.ALL))}</label>',
+        f'<label>{t("outlet", view.ui)}{outlets}</label>',
+        f'<label>{t("language", view.ui)}{languages}</label>',
+        f'<label>{t("state", view.ui)}{select("state", filters.state, state_names)}</label>',
         f'<label>{t("period", view.ui)}<select name="period">{periods}</select></label>',
         f'<label>{t("search", view.ui)}<input type="search" name="q" value="{escape(filters.search)}"></label>',
         f'<button type="submit">{t("apply", view.ui)}</button></form>',

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import statistics
+import threading
 import unicodedata
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
@@ -112,16 +113,19 @@ class Reader:
     def __init__(self, limit: int = 200_000) -> None:
         self.limit = limit
         self._copies: OrderedDict[tuple[str, str], object] = OrderedDict()
+        self._lock = threading.Lock()  # the API server answers requests on several threads
 
     def _cached(self, store: Store, key: str, make: Callable[[bytes], object]) -> object:
         slot = (store.url, key)
-        if slot in self._copies:
-            self._copies.move_to_end(slot)
-            return self._copies[slot]
+        with self._lock:
+            if slot in self._copies:
+                self._copies.move_to_end(slot)
+                return self._copies[slot]
         value = make(store.read(key))  # KeyError when absent: absence is never cached
-        self._copies[slot] = value
-        if len(self._copies) > self.limit:
-            self._copies.popitem(last=False)
+        with self._lock:
+            self._copies[slot] = value
+            if len(self._copies) > self.limit:
+                self._copies.popitem(last=False)
         return value
 
     def article(self, store: Store, article_id: str, revision: str) -> ArticleInfo:
@@ -208,7 +212,7 @@ class Row:
         return found
 
 
-def _parse(moment: str) -> datetime:
+def parse_moment(moment: str) -> datetime:
     value = datetime.fromisoformat(moment)
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
@@ -475,21 +479,22 @@ def chart_data(rows: list[Row], since: datetime, now: datetime, languages: tuple
     qa: Counter = Counter()
     failures: Counter = Counter()
     for row in rows:
-        registered = index.get(_parse(row.article.registered_at).astimezone(timezone.utc).date())
+        registered = index.get(parse_moment(row.article.registered_at).astimezone(timezone.utc).date())
         for cell in row.cells:
             if cell.language not in data.intake:
                 continue
             if registered is not None:
                 data.intake[cell.language][registered] += 1
             if cell.first_published_at:
-                day = index.get(_parse(cell.first_published_at).astimezone(timezone.utc).date())
+                day = index.get(parse_moment(cell.first_published_at).astimezone(timezone.utc).date())
                 if day is not None:
                     data.published[cell.language][day] += 1
             for decision in cell.decisions:
-                if _parse(decision.decided_at) < since:
+                if parse_moment(decision.decided_at) < since:
                     continue
                 if decision.opened_at and decision.outcome != EXPIRED:
-                    hours = (_parse(decision.decided_at) - _parse(decision.opened_at)).total_seconds() / 3600
+                    waited = parse_moment(decision.decided_at) - parse_moment(decision.opened_at)
+                    hours = waited.total_seconds() / 3600
                     review_times[cell.language].append(max(0.0, hours))
                 if decision.approved and decision.machine_words:
                     model = cell.draft.model if cell.draft is not None else "?"
@@ -497,7 +502,7 @@ def chart_data(rows: list[Row], since: datetime, now: datetime, languages: tuple
             if cell.draft is not None:
                 qa.update(dict(cell.draft.findings))
             for channel in cell.channels:
-                failures[channel.channel] += sum(1 for failed_at in channel.failures if _parse(failed_at) >= since)
+                failures[channel.channel] += sum(1 for failed_at in channel.failures if parse_moment(failed_at) >= since)
     data.review_hours = {lang: (statistics.median(times), _percentile(times, 0.9))
                          for lang, times in sorted(review_times.items())}
     data.effort = {slot: statistics.fmean(values) for slot, values in sorted(efforts.items())}
