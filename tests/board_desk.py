@@ -26,7 +26,7 @@ from foreigndesk.intake.article_file import parse_article
 from foreigndesk.intake.ingest import register
 from foreigndesk.publish import ledger
 from foreigndesk.review.form import ReviewForm
-from foreigndesk.review.rounds import ReviewPlan, open_review
+from foreigndesk.review.rounds import ReviewPlan, TaskPlace, open_review
 
 LANGUAGES = ("en", "zh", "ko")
 OUTLETS = ("baothainguyen", "tntv")
@@ -82,11 +82,13 @@ def _draft(store, article, language: str, at: datetime, n: int) -> None:
         demo_model=not n % 2, created_at=at.isoformat(), findings=findings, segments=2))
 
 
-def _request(store, article, language: str, attempt: int, at: datetime, link: str) -> None:
+def _request(store, article, language: str, attempt: int, at: datetime, link: str, places: bool) -> None:
     form = ReviewForm(subject=f"[{language.upper()}] {article.title}", body="", defaults={},
                       assigned_users=[f"reviewer_{language}"])
+    where = TaskPlace(f"article__{article.article_id}__{article.revision}", f"review.round_{attempt}",
+                      LANGUAGES.index(language)) if places else None
     open_review(store, article.article_id, article.revision, language, ReviewPlan(attempt), form, at.isoformat(),
-                link)
+                link, where=where)
 
 
 def _decision(store, article, language: str, attempt: int, state: str, opened: datetime, decided: datetime,
@@ -119,7 +121,7 @@ def _fail(store, article, language: str, channel: str, decision: str, kind: str,
     ledger.record_failure(store, unit, 1, kind, reason)
 
 
-def _language(store, article, language: str, scenario: str, at: datetime, n: int, link_for) -> None:
+def _language(store, article, language: str, scenario: str, at: datetime, n: int, link_for, places: bool) -> None:
     if scenario == "translating":
         return
     _draft(store, article, language, at, n)
@@ -127,12 +129,12 @@ def _language(store, article, language: str, scenario: str, at: datetime, n: int
     decided = opened + timedelta(hours=1 + n % 30)
     link = link_for(article, language)
     if scenario == "in_review":
-        _request(store, article, language, 1, opened, link)
+        _request(store, article, language, 1, opened, link, places)
         return
-    _request(store, article, language, 1, opened, link)
+    _request(store, article, language, 1, opened, link, places)
     if scenario == "in_review_round2":
         _decision(store, article, language, 1, "needs_fix", opened, decided, n)
-        _request(store, article, language, 2, decided, link)
+        _request(store, article, language, 2, decided, link, places)
         return
     state = {"rejected": "rejected", "needs_fix": "needs_fix", "expired": "expired"}.get(scenario, "approved")
     decision = _decision(store, article, language, 1, state, opened, decided, n)
@@ -152,8 +154,13 @@ def default_link(article, language: str) -> str:
     return f"http://127.0.0.1:9/dags/foreigndesk_translate/runs/{article.article_id}/tasks/review/required_actions"
 
 
-def build_desk(store, count: int, now: datetime, days: int = 25, link_for=default_link, first: int = 0) -> Built:
-    """``count`` articles registered over the ``days`` before ``now``, cells cycling through every scenario."""
+def build_desk(store, count: int, now: datetime, days: int = 25, link_for=default_link, first: int = 0,
+               places: bool = True) -> Built:
+    """``count`` articles registered over the ``days`` before ``now``, cells cycling through every scenario.
+
+    ``places``: review requests name the Airflow task they wait in (as review tasks write them);
+    without, nobody can tell whether a task still waits, and every open review shows as waiting.
+    """
     built = Built()
     step = timedelta(days=days) / max(1, count)
     for n in range(first, first + count):
@@ -171,7 +178,7 @@ def build_desk(store, count: int, now: datetime, days: int = 25, link_for=defaul
                     name, state, channels = SCENARIOS[(n * len(LANGUAGES) + i) % len(SCENARIOS)]
                 else:
                     name, state, channels = "in_review", "superseded", {}
-                _language(store, article, language, name, moment, n * 3 + i, link_for)
+                _language(store, article, language, name, moment, n * 3 + i, link_for, places)
                 built.cells[(article.article_id, article.revision, language)] = (state, dict(channels))
                 if latest and state == "in_review":
                     opened = moment + timedelta(minutes=5)

@@ -55,18 +55,39 @@ def test_every_cell_shows_the_state_its_records_say(desk_store):
                                    "expired", "superseded", "pending", "channel_published", "failed"}
 
 
+def _task_states(failed: set[str]):
+    """Airflow's answer for the open reviews' tasks: failed for the articles in ``failed``, waiting for the rest."""
+    def ask(requests):
+        return {(r.run_id, r.task_id, r.map_index): "failed" if r.article_id in failed else "awaiting_input"
+                for r in requests}
+    return ask
+
+
 def test_the_board_agrees_with_foreigndesk_status(desk_store):
     """For the latest revisions, the board's language states are status's states (one source, two views)."""
-    from foreigndesk.status import collect_status
+    from foreigndesk.status import collect_status, open_requests
 
-    store, _ = desk_store
+    store, built = desk_store
+    stopped = {article_id for (article_id, _, _), (state, _) in list(built.cells.items())[::4] if state == "in_review"}
+    assert stopped
+    ask = _task_states(stopped)
     names = {"translating": "translating", "in review": "in_review", "approved": "approved", "rejected": "rejected",
-             "needs fix": "needs_fix", "expired": "expired", "published": "published"}
-    status = {(row.article_id, row.revision, row.language): names[row.state]
-              for row in collect_status(store, NOW, LANGUAGES).articles}
+             "needs fix": "needs_fix", "expired": "expired", "published": "published",
+             "review stopped": "review_stopped"}
+    status = {(row.article_id, row.revision, row.language): (names[row.state], row.holder)
+              for row in collect_status(store, NOW, LANGUAGES, ask(open_requests(store))).articles}
+    rows = query.collect_rows(store, query.Reader(), query.period_start(NOW, 30), task_states=ask)
     board = {(row.article.article_id, row.article.revision, cell.language): cell.state.id
-             for row in _rows(store) if row.latest for cell in row.cells}
-    assert board == status
+             for row in rows if row.latest for cell in row.cells}
+    assert board == {key: state for key, (state, _) in status.items()}
+    assert "review_stopped" in board.values()
+    for row in rows:
+        for cell in row.cells:
+            if cell.state is states.REVIEW_STOPPED:  # the same words on what to do as the status report
+                assert cell.holder == status[(row.article.article_id, row.article.revision, cell.language)][1]
+                assert "clear review.round_" in cell.holder
+                assert row.article.article_id not in {r.article.article_id for r in query.my_reviews(rows, "reviewer_en")
+                                                       if r.language == cell.language}
 
 
 def test_my_reviews_are_exactly_the_users_open_reviews_oldest_first(desk_store):

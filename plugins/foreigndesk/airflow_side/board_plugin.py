@@ -36,6 +36,7 @@ def build_app() -> Any:
 
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.core_api.security import get_user
+    from foreigndesk.airflow_side.review_tasks import review_task_states
     from foreigndesk.board.app import Desk, Viewer, create_app
     from foreigndesk.core.settings import load_settings
     from foreigndesk.core.store import Store, open_store
@@ -55,7 +56,7 @@ def build_app() -> Any:
             opened.append(open_store(settings.store))
         return opened[0]
 
-    return create_app(Desk(settings, store), airflow_viewer)
+    return create_app(Desk(settings, store, task_states=review_task_states), airflow_viewer)
 
 
 class LazyBoard:

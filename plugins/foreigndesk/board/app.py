@@ -40,6 +40,8 @@ class Desk:
     settings: Settings
     open_store: Callable[[], Store]
     reader: query.Reader = dataclasses.field(default_factory=query.Reader)
+    #: Airflow's word on the open reviews' tasks (None: the records alone, every open review shown waiting).
+    task_states: query.TaskStates | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
 
 
@@ -72,6 +74,7 @@ def row_json(row: query.Row) -> dict:
         data["channels"] = [{f.name: getattr(c, f.name) for f in dataclasses.fields(c)} for c in cell.channels]
         data["decisions"] = [dataclasses.asdict(d) for d in cell.decisions]
         data["draft"] = dataclasses.asdict(cell.draft) if cell.draft else None
+        data["request"] = dataclasses.asdict(cell.request) if cell.request else None
         cells.append(_state_json(data))
     return {"article": dataclasses.asdict(row.article), "latest": row.latest, "cells": cells}
 
@@ -121,7 +124,7 @@ def create_app(desk: Desk, viewer: Callable[..., Any]) -> FastAPI:
     def board_rows(filters: query.Filters, now: datetime) -> tuple[list[query.Row], list[query.Row]]:
         store = desk.open_store()
         since = query.period_start(now, max(filters.period_days, query.MY_REVIEWS_LOOKBACK.days))
-        everything = query.collect_rows(store, desk.reader, since)
+        everything = query.collect_rows(store, desk.reader, since, task_states=desk.task_states)
         start = query.period_start(now, filters.period_days)
         in_period = [row for row in everything if query.parse_moment(row.article.registered_at) >= start
                      or any(query.parse_moment(d.decided_at) >= start for cell in row.cells for d in cell.decisions)]
@@ -165,7 +168,7 @@ def create_app(desk: Desk, viewer: Callable[..., Any]) -> FastAPI:
     def mine_json(who: Who) -> JSONResponse:
         now = desk.clock()
         everything = query.collect_rows(desk.open_store(), desk.reader, query.period_start(
-            now, query.MY_REVIEWS_LOOKBACK.days))
+            now, query.MY_REVIEWS_LOOKBACK.days), task_states=desk.task_states)
         return JSONResponse([{"article_id": r.article.article_id, "revision": r.article.revision,
                               "title": r.article.title, "language": r.language, "attempt": r.attempt,
                               "opened_at": r.opened_at, "link": r.link} for r in query.my_reviews(everything, who.name)])

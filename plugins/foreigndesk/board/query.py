@@ -19,12 +19,13 @@ only truth, and losing the cache only costs a slower page.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import statistics
 import threading
 import unicodedata
 from collections import Counter, OrderedDict, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -46,6 +47,7 @@ from foreigndesk.core.revisions import ARTICLES, Registered, article_key
 from foreigndesk.core.store import Store
 from foreigndesk.publish import ledger
 from foreigndesk.publish.channels import CHANNEL_NAMES
+from foreigndesk.status import _stopped_review as stopped_review  # what "stopped" means, said once
 
 #: How far back "My reviews" looks for open reviews, whatever period the board shows.
 MY_REVIEWS_LOOKBACK = timedelta(days=30)
@@ -198,6 +200,8 @@ class LanguageCell:
     decisions: tuple[DecisionInfo, ...] = ()
     draft: DraftInfo | None = None
     first_published_at: str = ""
+    #: The open review request, if any (where its task waits: see :func:`stop_reviews`).
+    request: ReviewRequest | None = None
 
 
 @dataclass(frozen=True)
@@ -341,11 +345,39 @@ def language_cell(reader: Reader, store: Store, article: ArticleInfo, language: 
         channels=channel_cells, decisions=tuple(decisions),
         draft=reader.draft(store, article.article_id, article.revision, language),
         first_published_at=published[0] if published else "",
+        request=request,
     )
 
 
+#: Asks Airflow where the open reviews' tasks stand: requests → {(run id, task id, map index): task state}.
+TaskStates = Callable[[list[ReviewRequest]], Mapping[tuple[str, str, int], str]]
+
+
+def stop_reviews(rows: list[Row], task_states: TaskStates | None) -> list[Row]:
+    """Open reviews whose task no longer waits are shown as stopped, with what to do (as ``foreigndesk status``).
+
+    The records say "open"; only Airflow knows whether a task still takes the
+    answer. One question for every open review on the board.
+    """
+    if task_states is None:
+        return rows
+    requests = [cell.request for row in rows for cell in row.cells
+                if cell.state is states.IN_REVIEW and cell.request is not None]
+    if not requests:
+        return rows
+    known = task_states(requests)
+    changed = []
+    for row in rows:
+        cells = []
+        for cell in row.cells:
+            reason = stopped_review(cell.request, known) if cell.state is states.IN_REVIEW and cell.request else ""
+            cells.append(dataclasses.replace(cell, state=states.REVIEW_STOPPED, holder=reason) if reason else cell)
+        changed.append(Row(row.article, row.latest, tuple(cells)))
+    return changed
+
+
 def collect_rows(store: Store, reader: Reader, since: datetime,
-                 channels: tuple[str, ...] = CHANNEL_NAMES) -> list[Row]:
+                 channels: tuple[str, ...] = CHANNEL_NAMES, task_states: TaskStates | None = None) -> list[Row]:
     """Every revision active since ``since``, newest registration first, each language and channel derived."""
     revisions, decided = active_revisions(store, since)
     articles = []
@@ -371,6 +403,7 @@ def collect_rows(store: Store, reader: Reader, since: datetime,
                                     channels)
                       for language in languages)
         rows.append(Row(article, not newer, cells))
+    rows = stop_reviews(rows, task_states)
     return sorted(rows, key=lambda row: (row.article.registered_at, row.article.article_id), reverse=True)
 
 

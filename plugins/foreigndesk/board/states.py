@@ -39,6 +39,8 @@ class State:
 
 TRANSLATING = State("translating", LANGUAGE, "#8d99ae", "translating", "đang dịch")
 IN_REVIEW = State("in_review", LANGUAGE, "#f4a261", "in review", "đang duyệt")
+#: An open review whose Airflow task no longer waits for the answer (failed, cleared, ended): see status.py.
+REVIEW_STOPPED = State("review_stopped", LANGUAGE, "#9d0208", "review stopped", "duyệt bị dừng")
 APPROVED_STATE = State("approved", LANGUAGE, "#90be6d", "approved", "đã duyệt")
 REJECTED_STATE = State("rejected", LANGUAGE, "#6d597a", "rejected", "bị từ chối")
 NEEDS_FIX_STATE = State("needs_fix", LANGUAGE, "#e9c46a", "needs fix", "cần sửa")
@@ -55,7 +57,8 @@ CHANNEL_WITHDRAWN = State("channel_withdrawn", CHANNEL, "#495057", "withdrawn", 
 
 #: Every state, in the order the board lists them (the legend, the counts, the state filter).
 ALL: tuple[State, ...] = (
-    TRANSLATING, IN_REVIEW, NEEDS_FIX_STATE, APPROVED_STATE, PUBLISHED, REJECTED_STATE, EXPIRED_STATE, SUPERSEDED,
+    TRANSLATING, IN_REVIEW, REVIEW_STOPPED, NEEDS_FIX_STATE, APPROVED_STATE, PUBLISHED, REJECTED_STATE,
+    EXPIRED_STATE, SUPERSEDED,
     WITHDRAWN, PENDING, CHANNEL_PUBLISHED, FAILED, NEEDS_OPERATOR, CHANNEL_WITHDRAWN,
 )
 BY_ID = {state.id: state for state in ALL}
