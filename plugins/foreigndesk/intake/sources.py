@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from foreigndesk.core.store import parse_s3_url
+from foreigndesk.core.store import parse_s3_url, s3_error_reason
 
 IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".crdownload", "~")
 #: The pseudo-outlet of files left directly in the inbox, outside any outlet folder.
@@ -176,7 +176,7 @@ class S3Inbox:
                     if name and not in_progress(name):
                         objects.append((item["LastModified"], item["Key"]))
         except (BotoCoreError, ClientError) as error:
-            raise SourceError(f"{self.description}: cannot list the S3 inbox ({_s3_reason(error)})") from None
+            raise SourceError(f"{self.description}: cannot list the S3 inbox ({s3_error_reason(error)})") from None
         for _, key in sorted(objects):
             yield self._drop(key)
 
@@ -189,21 +189,16 @@ class S3Inbox:
             try:
                 return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
             except (BotoCoreError, ClientError) as error:
-                raise SourceError(f"{location}: cannot be read ({_s3_reason(error)})") from None
+                raise SourceError(f"{location}: cannot be read ({s3_error_reason(error)})") from None
 
         def remove() -> None:
             try:
                 self.client.delete_object(Bucket=self.bucket, Key=key)
             except (BotoCoreError, ClientError) as error:
-                raise SourceError(f"{location}: recorded, but could not be removed ({_s3_reason(error)}); "
+                raise SourceError(f"{location}: recorded, but could not be removed ({s3_error_reason(error)}); "
                                   "the next run sees it again and changes nothing") from None
 
         return Drop(outlet=self.outlet, name=key.rsplit("/", 1)[-1], location=location, read=read, remove=remove)
 
     def finish(self) -> None:
         pass
-
-
-def _s3_reason(error: Exception) -> str:
-    code = getattr(error, "response", {}).get("Error", {}).get("Code")
-    return str(code) if code else type(error).__name__
