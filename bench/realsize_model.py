@@ -26,7 +26,7 @@ weights instead, and neither the engine nor Argos is touched: a reserved block o
 the residual stream (``R``, 96 of 512 dims, never written by the random layers)
 carries a sinusoidal position code; one cross-attention head of the last decoder
 layer attends the source position equal to the decoding step (the demo packages'
-copy trick, ``foreigndesk.demo_models``) and reads whether it holds the source's
+copy trick, ``foreigndesk.translate.demo_weights``) and reads whether it holds the source's
 ``</s>`` (``add_source_eos``). The output projection turns that flag into a ±60
 logit for ``</s>``: every sentence's output has exactly as many pieces as its
 input — a realistic vi→en ratio (≈1) — whatever the batch or beam. The build
@@ -52,18 +52,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plugins"))
 
-from foreigndesk.demo_models import (  # noqa: E402  (the demo packages' builders, reused)
+# The demo packages' builders, reused: package layout and zip, sentence splitter, position code.
+from foreigndesk.translate.demo_models import ARGOS_VERSION, DEMO_FLAG, LANGUAGE_NAMES, _zip_folder  # noqa: E402
+from foreigndesk.translate.demo_splitter import minisbd_onnx  # noqa: E402
+from foreigndesk.translate.demo_weights import (  # noqa: E402
     _TRAINING_TEXT,
-    ARGOS_VERSION,
     ATTN_SHARPNESS,
-    DEMO_FLAG,
-    LANGUAGE_NAMES,
     MAX_POSITIONS,
     NUM_FREQ,
     POSITION_GRID,
     _frequencies,
-    _minisbd_onnx,
-    _zip_folder,
 )
 
 LAYERS = 6
@@ -121,7 +119,7 @@ def build_realsize_packages(pairs: Iterable[tuple[str, str]], out_dir: Path, cor
             (root / "sentencepiece.model").write_bytes(spm_bytes)
             shutil.copytree(shared / "model", root / "model", copy_function=os.link)  # hard links: no copy
             (root / "minisbd").mkdir()
-            (root / "minisbd" / f"{from_code}-demo.onnx").write_bytes(_minisbd_onnx(from_code))
+            (root / "minisbd" / f"{from_code}-demo.onnx").write_bytes(minisbd_onnx(from_code))
             paths.append(out_dir / f"{folder}.argosmodel")
             _zip_folder(root, paths[-1])
     return paths

@@ -106,7 +106,7 @@ def test_a_wrong_secret_is_a_source_error_naming_the_setting_and_the_drop_stays(
     import os
 
     from conftest import new_bucket
-    from foreigndesk.store import s3_client
+    from foreigndesk.core.store import s3_client
 
     client, bucket = new_bucket(radosgw_s3)
     put(client, bucket, "inbox/tntv/a.md", article_bytes(outlet="tntv", id="tntv-signed"))

@@ -227,7 +227,7 @@ def _refusals(store: S3Store) -> dict[str, str]:
 def test_a_wrong_secret_is_refused_and_the_error_names_the_setting_not_the_secret(radosgw_s3):
     import os
 
-    from foreigndesk.store import s3_client
+    from foreigndesk.core.store import s3_client
 
     client, bucket = new_bucket(radosgw_s3)
     # (boto3's default session keeps the credentials it first read: a changed env var would not be seen)
@@ -244,7 +244,7 @@ def test_a_wrong_secret_is_refused_and_the_error_names_the_setting_not_the_secre
 
 
 def test_an_unknown_access_key_is_refused_and_named(radosgw_s3):
-    from foreigndesk.store import s3_client
+    from foreigndesk.core.store import s3_client
 
     _, bucket = new_bucket(radosgw_s3)
     stranger = s3_client(radosgw_s3, aws_access_key_id="nobody-here", aws_secret_access_key=WRONG_SECRET)
