@@ -120,3 +120,32 @@ def test_a_wrong_secret_is_a_source_error_naming_the_setting_and_the_drop_stays(
     assert "AWS_SECRET_ACCESS_KEY" in error and "foreigndesk_s3" in error and secret not in error
     assert [item["Key"] for item in client.list_objects_v2(Bucket=bucket, Prefix="inbox/")["Contents"]] == [
         "inbox/tntv/a.md"]
+
+
+def test_a_new_version_uploaded_while_the_first_is_ingested_is_kept_for_the_next_run(desk):
+    """Like a drop folder's file replaced mid-run: the first version is recorded, the second stays and is
+    registered next run as a new revision. Nothing lost (the version check is ETag, size and date)."""
+    from foreigndesk.intake.ingest import IntakeResult, ingest_drop
+
+    client, bucket, store = desk
+    key = "inbox/tntv/ban-tin.md"
+    first, second = (article_bytes(outlet="tntv", id="tntv-two", title=title) for title in ("Bản đầu", "Bản sửa lại"))
+    put(client, bucket, key, first)
+    inbox = S3Inbox(client, f"s3://{bucket}/inbox/tntv/", "tntv")
+    (drop,) = inbox.drops()
+    real_read = drop.read
+
+    def read_then_editor_uploads_again() -> bytes:
+        raw = real_read()
+        put(client, bucket, key, second)
+        return raw
+
+    drop.read = read_then_editor_uploads_again
+    result = IntakeResult()
+    ingest_drop(store, drop, result, OUTLETS)
+    assert [item.article_id for item in result.accepted] == ["tntv-two"]
+    assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == second
+    rerun = ingest(store, [inbox], OUTLETS)
+    assert [item.article_id for item in rerun.accepted] == ["tntv-two"]
+    assert [store.read(source_key("tntv-two", r.revision)) for r in revisions_of(store, "tntv-two")] == [first, second]
+    assert "Contents" not in client.list_objects_v2(Bucket=bucket, Prefix="inbox/")

@@ -184,14 +184,27 @@ class S3Inbox:
         from botocore.exceptions import BotoCoreError, ClientError
 
         location = f"s3://{self.bucket}/{key}"
+        seen: list[tuple[str, int, object]] = []  # the version read: (ETag, size, LastModified)
 
         def read() -> bytes:
             try:
-                return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+                response = self.client.get_object(Bucket=self.bucket, Key=key)
+                raw = response["Body"].read()
             except (BotoCoreError, ClientError) as error:
                 raise SourceError(f"{location}: cannot be read ({s3_error_reason(error)})") from None
+            seen.append(_version(response))
+            return raw
 
         def remove() -> None:
+            # An editor may have uploaded a new version under the same key meanwhile: keep that one.
+            try:
+                current = _version(self.client.head_object(Bucket=self.bucket, Key=key))
+            except (BotoCoreError, ClientError) as error:
+                if s3_error_reason(error) in ("404", "NoSuchKey", "NotFound"):
+                    return  # already taken (e.g. by a concurrent run)
+                current = None  # cannot tell: remove as before
+            if seen and current is not None and current != seen[-1]:
+                return
             try:
                 self.client.delete_object(Bucket=self.bucket, Key=key)
             except (BotoCoreError, ClientError) as error:
@@ -202,3 +215,10 @@ class S3Inbox:
 
     def finish(self) -> None:
         pass
+
+
+def _version(response: dict) -> tuple[str, int, object]:
+    """Which version of an object a GET or HEAD saw: ETag without quotes (servers differ in quoting, and
+    radosgw reports a multipart upload's ETag empty on completion), size and LastModified beside it."""
+    return (str(response.get("ETag", "")).strip().strip('"'), int(response.get("ContentLength", -1)),
+            response.get("LastModified"))
