@@ -1,6 +1,6 @@
 """Translation throughput, side by side in one process, on the demo or the real-size stand-in packages.
 
-    .venv/bin/python bench/translate.py [--articles 200] [--seed 2025] [--model demo|realsize]
+    .venv/bin/python bench/translate.py [--articles 200] [--seed 2025] [--model demo|realsize] [--repeat 1]
 
 ``--model demo`` (default): the tiny demo packages — how fast the desk's own code is.
 ``--model realsize``: stand-ins with the architecture and size of real Argos packages
@@ -176,7 +176,12 @@ def install_realsize(articles: list[tuple[str, str, str]]) -> str:
 
 @dataclass
 class Timing:
-    """Wall seconds, and CPU seconds of every thread of this process (steadier on a shared machine)."""
+    """Wall seconds, and CPU seconds of every thread of this process.
+
+    CPU seconds show how much of the wall time the process actually ran on a shared machine,
+    but they also count OpenMP threads spinning while they wait (Argos runs CTranslate2 with
+    intra-op threads), so they are no measure of work: compare wall times, fastest of --repeat.
+    """
 
     wall: float = 0.0
     cpu: float = 0.0
@@ -191,11 +196,19 @@ def clock(function):
     return Timing(time.perf_counter() - started, time.process_time() - started_cpu), result
 
 
+def best_of(repeat: int, function):
+    """The fastest of ``repeat`` runs, with its CPU seconds and result: on a shared machine the
+    fastest run is the one the neighbours disturbed least."""
+    runs = [clock(function) for _ in range(repeat)]
+    return min(runs, key=lambda run: run[0].wall)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=200)
     parser.add_argument("--seed", type=int, default=2025)
     parser.add_argument("--model", choices=("demo", "realsize"), default="demo")
+    parser.add_argument("--repeat", type=int, default=1, help="time each row this many times, keep the fastest")
     args = parser.parse_args(argv)
 
     import argostranslate.translate
@@ -248,15 +261,19 @@ def main(argv: list[str] | None = None) -> int:
                         entry.cached_translation.cache = {}
                     argostranslate.translate.translate(english, "en", lang)
 
-    time_a, _ = clock(naive)
+    time_a, _ = best_of(args.repeat, naive)
 
     # (b) the desk's translate stage over all articles, empty memory
-    recording = Recording(engine)
     memory = TranslationMemory(store)
-    time_b, results = clock(lambda: translate_texts(sources, recording, glossary, memory))
+
+    def desk_stage():
+        recording = Recording(engine)
+        return recording, translate_texts(sources, recording, glossary, memory)
+
+    time_b, (recording, results) = best_of(args.repeat, desk_stage)
     assert [(a, b) for a, b, _ in recording.calls] == [("vi", "en"), ("en", "zh"), ("en", "ko")]
 
-    time_b1, _ = clock(lambda: translate_texts(sources, single, glossary, memory))
+    time_b1, _ = best_of(args.repeat, lambda: translate_texts(sources, single, glossary, memory))
 
     # (c) the floor: the same piece sequences, one raw translate_batch per pair
     time_c = Timing()
@@ -268,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         options = dict(beam_size=engine.beam_size, max_batch_size=engine.batch_tokens, batch_type="tokens",
                        max_decoding_length=2 * max(map(len, chunks)) + 16, max_input_length=0,
                        length_penalty=0.2, replace_unknowns=True)
-        elapsed, _ = clock(lambda: translator.translate_batch(chunks, **options))
+        elapsed, _ = best_of(args.repeat, lambda: translator.translate_batch(chunks, **options))
         time_c = time_c + elapsed
 
     rows = [
@@ -278,26 +295,26 @@ def main(argv: list[str] | None = None) -> int:
         ("c  raw CTranslate2 translate_batch (floor)", time_c),
     ]
     checks = [
-        ("a/b", time_a.wall / time_b.wall, "≥ 4", time_a.wall / time_b.wall >= 4, time_a.cpu / time_b.cpu),
-        ("b/c", time_b.wall / time_c.wall, "≤ 1.5", time_b.wall / time_c.wall <= 1.5, time_b.cpu / time_c.cpu),
-        ("a/b1", time_a.wall / time_b1.wall, "(info)", True, time_a.cpu / time_b1.cpu),
+        ("a/b", time_a.wall / time_b.wall, "≥ 4", time_a.wall / time_b.wall >= 4),
+        ("b/c", time_b.wall / time_c.wall, "≤ 1.5", time_b.wall / time_c.wall <= 1.5),
+        ("a/b1", time_a.wall / time_b1.wall, "(info)", True),
     ]
     if args.model == "demo":
         # (The real-size stand-ins write noise, which the approval checks reject: nothing would enter memory.)
         time_d = memory_run(store, registered, results, sources, engine, glossary)
         rows.append(("d  foreigndesk, memory filled", time_d))
-        checks.append(("b/d", time_b.wall / time_d.wall, "≥ 10", time_b.wall / time_d.wall >= 10, time_b.cpu / time_d.cpu))
+        checks.append(("b/d", time_b.wall / time_d.wall, "≥ 10", time_b.wall / time_d.wall >= 10))
 
     print(f"{args.articles} articles, {segments} segments ({paragraphs} Markdown paragraphs for a), "
           f"{sentences} model inputs over 3 passes; beam {engine.beam_size}, batches of {engine.batch_tokens} tokens, "
-          f"{engine.threads} CTranslate2 workers; {models_note}")
+          f"{engine.threads} CTranslate2 workers; fastest of {args.repeat} run(s) per row; {models_note}")
     print(f"{'':45} {'wall':>10} {'segments/s':>11} {'s/article':>10} {'CPU s':>9}")
     for label, timing in rows:
         print(f"{label:45} {timing.wall:8.2f} s {segments / timing.wall:11.1f} {timing.wall / args.articles:10.2f} "
               f"{timing.cpu:9.2f}")
     for name, value, target, ok, cpu_ratio in checks:
-        print(f"{name} = {value:6.2f}   target {target:6}  {'ok' if ok else 'MISSED':6}   (CPU seconds: {cpu_ratio:.2f})")
-    return 0 if all(ok for _, _, _, ok, _ in checks) else 1
+        print(f"{name} = {value:6.2f}   target {target:6}  {'ok' if ok else 'MISSED'}")
+    return 0 if all(ok for _, _, _, ok in checks) else 1
 
 
 def memory_run(store, registered, results, sources, engine, glossary) -> float:

@@ -201,7 +201,8 @@ class RadosGW:
             raise RadosGWError(f"`{' '.join(command[:1])}` did not finish in {self.start_timeout:.0f} s; "
                                f"logs in {self.workdir / 'log'}") from None
         if done.returncode != 0:
-            raise RadosGWError(f"`{' '.join(command)}` failed (exit {done.returncode}): "
+            shown = " ".join("--secret=…" if part.startswith("--secret=") else part for part in command)
+            raise RadosGWError(f"`{shown}` failed (exit {done.returncode}): "
                                f"{(done.stderr or done.stdout).strip()[-800:]}")
         return done.stdout
 
