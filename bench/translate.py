@@ -312,12 +312,12 @@ def main(argv: list[str] | None = None) -> int:
     for label, timing in rows:
         print(f"{label:45} {timing.wall:8.2f} s {segments / timing.wall:11.1f} {timing.wall / args.articles:10.2f} "
               f"{timing.cpu:9.2f}")
-    for name, value, target, ok, cpu_ratio in checks:
+    for name, value, target, ok in checks:
         print(f"{name} = {value:6.2f}   target {target:6}  {'ok' if ok else 'MISSED'}")
     return 0 if all(ok for _, _, _, ok in checks) else 1
 
 
-def memory_run(store, registered, results, sources, engine, glossary) -> float:
+def memory_run(store, registered, results, sources, engine, glossary) -> "Timing":
     """(d): reviewers approve every draft (the memory learns them through the review path), then the
     same articles again, every segment from memory. Returns (d)'s seconds."""
     from foreigndesk.core import records
