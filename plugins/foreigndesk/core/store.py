@@ -183,7 +183,7 @@ class S3Store:
         code = _error_code(error)
         if code == "NoSuchBucket":
             return StoreError(f"{self.url}: bucket {self.bucket!r} does not exist; create it or fix the store setting")
-        return StoreError(f"{self.url}: could not {action} {key!r} ({code or type(error).__name__})")
+        return StoreError(f"{self.url}: could not {action} {key!r} ({s3_error_reason(error)})")
 
     def create(self, key: str, data: bytes) -> None:
         from botocore.exceptions import ClientError
@@ -251,6 +251,33 @@ class S3Store:
 
 def _error_code(error: Exception) -> str:
     return str(getattr(error, "response", {}).get("Error", {}).get("Code", ""))
+
+
+#: S3 error codes that mean the credentials are wrong, and the setting to fix for each. A real S3
+#: (Ceph radosgw, AWS) checks every request's signature; a test emulator may not, so only a real
+#: server tells a wrong secret apart (tests/test_store.py runs on both).
+_ACCESS_DENIED = ("access denied: check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the login and password "
+                  "of the Airflow Connection named by FOREIGNDESK_AWS_CONN_ID (default foreigndesk_s3), "
+                  "and the user's rights on the bucket")
+_CREDENTIAL_FIXES = {
+    "SignatureDoesNotMatch": "the secret key does not match the access key: fix AWS_SECRET_ACCESS_KEY, "
+                             "or the password of the Airflow Connection named by FOREIGNDESK_AWS_CONN_ID "
+                             "(default foreigndesk_s3)",
+    "InvalidAccessKeyId": "the S3 server has no such access key: fix AWS_ACCESS_KEY_ID, "
+                          "or the login of the Airflow Connection named by FOREIGNDESK_AWS_CONN_ID "
+                          "(default foreigndesk_s3)",
+    # A HEAD answer has no body, so a refused signature on HEAD is only its status.
+    "403": _ACCESS_DENIED,
+    "AccessDenied": _ACCESS_DENIED,
+}
+
+
+def s3_error_reason(error: Exception) -> str:
+    """An S3 failure in a few words for an error message: its code, and the setting to fix when it is
+    the credentials. Built from the code only, so no key, secret or signature can leak into it."""
+    code = _error_code(error) or type(error).__name__
+    fix = _CREDENTIAL_FIXES.get(code)
+    return f"{code}: {fix}" if fix else code
 
 
 def s3_client(endpoint_url: str | None = None, **credentials: str) -> Any:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from foreigndesk.core.store import parse_s3_url
+from foreigndesk.core.store import parse_s3_url, s3_error_reason
 
 IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".crdownload", "~")
 #: The pseudo-outlet of files left directly in the inbox, outside any outlet folder.
@@ -176,7 +176,7 @@ class S3Inbox:
                     if name and not in_progress(name):
                         objects.append((item["LastModified"], item["Key"]))
         except (BotoCoreError, ClientError) as error:
-            raise SourceError(f"{self.description}: cannot list the S3 inbox ({_s3_reason(error)})") from None
+            raise SourceError(f"{self.description}: cannot list the S3 inbox ({s3_error_reason(error)})") from None
         for _, key in sorted(objects):
             yield self._drop(key)
 
@@ -184,18 +184,31 @@ class S3Inbox:
         from botocore.exceptions import BotoCoreError, ClientError
 
         location = f"s3://{self.bucket}/{key}"
+        seen: list[tuple[str, int, object]] = []  # the version read: (ETag, size, LastModified)
 
         def read() -> bytes:
             try:
-                return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+                response = self.client.get_object(Bucket=self.bucket, Key=key)
+                raw = response["Body"].read()
             except (BotoCoreError, ClientError) as error:
-                raise SourceError(f"{location}: cannot be read ({_s3_reason(error)})") from None
+                raise SourceError(f"{location}: cannot be read ({s3_error_reason(error)})") from None
+            seen.append(_version(response))
+            return raw
 
         def remove() -> None:
+            # An editor may have uploaded a new version under the same key meanwhile: keep that one.
+            try:
+                current = _version(self.client.head_object(Bucket=self.bucket, Key=key))
+            except (BotoCoreError, ClientError) as error:
+                if s3_error_reason(error) in ("404", "NoSuchKey", "NotFound"):
+                    return  # already taken (e.g. by a concurrent run)
+                current = None  # cannot tell: remove as before
+            if seen and current is not None and current != seen[-1]:
+                return
             try:
                 self.client.delete_object(Bucket=self.bucket, Key=key)
             except (BotoCoreError, ClientError) as error:
-                raise SourceError(f"{location}: recorded, but could not be removed ({_s3_reason(error)}); "
+                raise SourceError(f"{location}: recorded, but could not be removed ({s3_error_reason(error)}); "
                                   "the next run sees it again and changes nothing") from None
 
         return Drop(outlet=self.outlet, name=key.rsplit("/", 1)[-1], location=location, read=read, remove=remove)
@@ -204,6 +217,8 @@ class S3Inbox:
         pass
 
 
-def _s3_reason(error: Exception) -> str:
-    code = getattr(error, "response", {}).get("Error", {}).get("Code")
-    return str(code) if code else type(error).__name__
+def _version(response: dict) -> tuple[str, int, object]:
+    """Which version of an object a GET or HEAD saw: ETag without quotes (servers differ in quoting, and
+    radosgw reports a multipart upload's ETag empty on completion), size and LastModified beside it."""
+    return (str(response.get("ETag", "")).strip().strip('"'), int(response.get("ContentLength", -1)),
+            response.get("LastModified"))
