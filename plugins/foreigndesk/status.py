@@ -105,7 +105,7 @@ def _channel_view(states: list[DeliveryState]) -> dict[str, str]:
             for state in states}
 
 
-def _stopped_review(request: ReviewRequest, task_states: TaskStates | None) -> str:
+def stopped_review(request: ReviewRequest, task_states: TaskStates | None) -> str:
     """Why no task waits for this open request, with what to do; "" while one does (or nobody can tell)."""
     if task_states is None or not request.run_id:
         return ""
@@ -143,7 +143,7 @@ def language_status(
                    decisions[-1].attempt if decisions else 0)
     waiting = current_request(store, article.article_id, article.revision, language)
     if waiting is not None:
-        stopped = _stopped_review(waiting, task_states)
+        stopped = stopped_review(waiting, task_states)
         if stopped:
             return row(REVIEW_STOPPED, stopped, waiting.opened_at, waiting.attempt)
         return row(IN_REVIEW, ", ".join(waiting.reviewers), waiting.opened_at, waiting.attempt)

@@ -47,7 +47,7 @@ from foreigndesk.core.revisions import ARTICLES, Registered, article_key
 from foreigndesk.core.store import Store
 from foreigndesk.publish import ledger
 from foreigndesk.publish.channels import CHANNEL_NAMES
-from foreigndesk.status import _stopped_review as stopped_review  # what "stopped" means, said once
+from foreigndesk.status import stopped_review  # what "stopped" means, said once
 
 #: How far back "My reviews" looks for open reviews, whatever period the board shows.
 MY_REVIEWS_LOOKBACK = timedelta(days=30)
