@@ -121,8 +121,36 @@ def cmd_status(args: argparse.Namespace) -> int:
     from foreigndesk.store import open_store
 
     settings = load_settings()
-    report = collect_status(open_store(args.store or settings.store), datetime.now(timezone.utc), settings.languages)
-    print(json.dumps(report.as_json(), ensure_ascii=False, indent=1) if args.json else format_status(report))
+    from foreigndesk.quality.scores import evaluate, format_evaluation
+
+    store = open_store(args.store or settings.store)
+    report = collect_status(store, datetime.now(timezone.utc), settings.languages)
+    scores = evaluate(store, languages=settings.languages)
+    if args.json:
+        print(json.dumps(report.as_json() | {"model_scores": scores.as_json()["rows"]}, ensure_ascii=False, indent=1))
+    else:
+        print(format_status(report) + "\n\n" + format_evaluation(scores, overall_only=True))
+    return 0
+
+
+def _since(value: str | None):
+    from datetime import date
+
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise SettingsError(f"--since {value!r} is not a date; write YYYY-MM-DD") from None
+
+
+def cmd_models_evaluate(args: argparse.Namespace) -> int:
+    from foreigndesk.quality.scores import evaluate, format_evaluation
+    from foreigndesk.store import open_store
+
+    settings = load_settings()
+    result = evaluate(open_store(args.store or settings.store), args.lang, _since(args.since), settings.languages)
+    print(json.dumps(result.as_json(), ensure_ascii=False, indent=1) if args.json else format_evaluation(result))
     return 0
 
 
@@ -316,6 +344,13 @@ def build_parser() -> argparse.ArgumentParser:
     listing = models.add_parser("list", help="installed models")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=cmd_models_list)
+    evaluate = models.add_parser("evaluate", help="chrF, TER and unchanged share of the machine drafts against "
+                                 "the approved texts, per language, model, outlet and month")
+    evaluate.add_argument("--lang", help="only this language, e.g. en")
+    evaluate.add_argument("--since", help="only decisions on or after this date (YYYY-MM-DD)")
+    evaluate.add_argument("--store", help="store (default: FOREIGNDESK_STORE)")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(func=cmd_models_evaluate)
     demo = models.add_parser("build-demo", help="build the tiny demo packages into a folder")
     demo.add_argument("out")
     demo.set_defaults(func=cmd_models_build_demo)

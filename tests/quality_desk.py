@@ -1,0 +1,53 @@
+"""Stores for the quality-loop tests, built through the real path: intake, the demo engine, review.
+
+Each article is registered as intake registers it, translated by
+``translate_revision`` with the installed demo models, its review opened with
+the real form, and answered through ``record_decision`` — the decision records
+are exactly those review writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from foreigndesk.articles import parse_article
+from foreigndesk.intake import Registered, register
+from foreigndesk.review import Decision, ReviewPlan, build_form, open_review, record_decision
+from foreigndesk.translation import load_draft
+
+Edit = Callable[[str], str]
+
+
+def article_bytes(title: str, body: str, *, outlet: str = "tntv", languages: str = "en, zh, ko",
+                  approved_at: str = "2025-05-18T16:00:00+07:00", summary: str = "") -> bytes:
+    summary_line = f"summary: {summary}\n" if summary else ""
+    return (f"---\ntitle: {title}\noutlet: {outlet}\napproved_by: Trần Thị Mai\napproved_at: {approved_at}\n"
+            f"{summary_line}languages: [{languages}]\n---\n{body}").encode()
+
+
+def add_article(store, raw: bytes, name: str, outlet: str = "tntv", translate: bool = True) -> Registered:
+    from foreigndesk.engine import shared_engine
+    from foreigndesk.translation import translate_revision
+
+    article = register(store, parse_article(raw, name, outlet), raw, name)
+    if translate:
+        translate_revision(store, shared_engine(), article.article_id, article.revision)
+    return article
+
+
+def review(store, article: Registered, language: str, decided_at: str, edit: Edit | None = None,
+           fields: Mapping[str, str] | None = None, option: str = "Approve") -> Decision:
+    """Open the review as the DAG does and answer it: ``edit`` rewrites title, summary and body alike."""
+    form = build_form(store, article.article_id, article.revision, language)
+    open_review(store, article.article_id, article.revision, language, ReviewPlan(1), form,
+                decided_at, "http://ui/review")
+    answer = dict(form.defaults)
+    if edit is not None:
+        answer.update({name: edit(answer[name]) for name in ("title", "summary", "body")})
+    answer.update(fields or {})
+    return record_decision(store, article.article_id, article.revision, language, [option], answer,
+                           f"reviewer_{language}", decided_at)
+
+
+def machine_body(store, article: Registered, language: str) -> str:
+    return load_draft(store, article.article_id, article.revision, language).body
