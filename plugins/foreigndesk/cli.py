@@ -260,6 +260,54 @@ def cmd_glossary_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _suggestion_context(args: argparse.Namespace):
+    from foreigndesk.glossary import load_glossary
+    from foreigndesk.store import open_store
+
+    settings = load_settings()
+    folder = Path(args.dir) if getattr(args, "dir", None) else settings.glossary_dir
+    return open_store(args.store or settings.store), folder, load_glossary(folder)
+
+
+def cmd_glossary_suggest(args: argparse.Namespace) -> int:
+    from foreigndesk.quality.suggestions import format_suggestions, suggest
+
+    store, _, glossary = _suggestion_context(args)
+    found = suggest(store, glossary, args.min_count, args.lang)
+    print(json.dumps([s.as_json() for s in found], ensure_ascii=False, indent=1) if args.json
+          else format_suggestions(found))
+    return 0
+
+
+def cmd_glossary_accept(args: argparse.Namespace) -> int:
+    from foreigndesk.quality.suggestions import SuggestionError, accept
+
+    store, folder, glossary = _suggestion_context(args)
+    try:
+        mark = accept(store, folder, glossary, args.id, args.vi or "",
+                      {"en": args.en, "zh": args.zh, "ko": args.ko}, args.min_count)
+    except SuggestionError as error:
+        print(f"foreigndesk: {error}", file=sys.stderr)
+        return 1
+    row = mark.row
+    print(f"accepted {mark.suggestion_id}: {row['vi']} → en {row['en']} · zh {row['zh']} · ko {row['ko']} "
+          f"(written to {folder / 'from-approvals.csv'}; glossary check passes)")
+    return 0
+
+
+def cmd_glossary_dismiss(args: argparse.Namespace) -> int:
+    from foreigndesk.quality.suggestions import SuggestionError, dismiss
+
+    store, _, glossary = _suggestion_context(args)
+    try:
+        mark = dismiss(store, glossary, args.id, args.min_count)
+    except SuggestionError as error:
+        print(f"foreigndesk: {error}", file=sys.stderr)
+        return 1
+    print(f"dismissed {mark.suggestion_id}: '{mark.machine}' → '{mark.approved}' will not be suggested again")
+    return 0
+
+
 def cmd_models_list(args: argparse.Namespace) -> int:
     from foreigndesk.demo_models import is_demo_package_dir
     from foreigndesk.models import installed_pairs
@@ -328,6 +376,23 @@ def build_parser() -> argparse.ArgumentParser:
     glossary_check = glossary.add_parser("check", help="report duplicates, conflicts, empty targets and malformed rows")
     glossary_check.add_argument("--dir", help="glossary folder (default: FOREIGNDESK_GLOSSARY_DIR or glossary/)")
     glossary_check.set_defaults(func=cmd_glossary_check)
+    suggest = glossary.add_parser("suggest", help="recurring reviewer corrections that could become glossary rows")
+    accept = glossary.add_parser("accept", help="write a suggestion as a row of glossary/from-approvals.csv")
+    dismiss = glossary.add_parser("dismiss", help="never suggest this again")
+    for sub in (suggest, accept, dismiss):
+        sub.add_argument("--min-count", type=int, default=3, help="distinct articles an edit must recur in (default 3)")
+        sub.add_argument("--store", help="store (default: FOREIGNDESK_STORE)")
+        sub.add_argument("--dir", help="glossary folder (default: FOREIGNDESK_GLOSSARY_DIR or glossary/)")
+    suggest.add_argument("--lang", help="only this language")
+    suggest.add_argument("--json", action="store_true")
+    suggest.set_defaults(func=cmd_glossary_suggest)
+    for sub in (accept, dismiss):
+        sub.add_argument("id", help="the suggestion's ID, as `glossary suggest` prints it")
+    accept.add_argument("--vi", help="the Vietnamese term (default: the one the suggestion names)")
+    for lang in ("en", "zh", "ko"):
+        accept.add_argument(f"--{lang}", help=f"the {lang} term, when no {lang} suggestion gives it")
+    accept.set_defaults(func=cmd_glossary_accept)
+    dismiss.set_defaults(func=cmd_glossary_dismiss)
 
     status = commands.add_parser("status", help="where every article stands; review figures per language")
     status.add_argument("--store")
