@@ -17,6 +17,17 @@ from foreigndesk.translation import load_draft
 
 Edit = Callable[[str], str]
 
+#: The recurring correction of the quality tests: the demo models copy "hội chợ" (a fair), reviewers fix it.
+TARGETS = {"en": "fair", "zh": "博览会", "ko": "박람회"}
+SENTENCES = [
+    "Các hội chợ nông sản thu hút du khách.",
+    "Người dân bán chè tại hội chợ Tân Cương.",
+    "Thành phố mở hội chợ cuối tuần cho du khách.",
+    "Du khách đông vui ở hội chợ xuân.",
+    "Hợp tác xã mang gạo đến hội chợ.",
+    "Sinh viên tham quan hội chợ việc làm.",
+]
+
 
 def article_bytes(title: str, body: str, *, outlet: str = "tntv", languages: str = "en, zh, ko",
                   approved_at: str = "2025-05-18T16:00:00+07:00", summary: str = "") -> bytes:
@@ -51,3 +62,16 @@ def review(store, article: Registered, language: str, decided_at: str, edit: Edi
 
 def machine_body(store, article: Registered, language: str) -> str:
     return load_draft(store, article.article_id, article.revision, language).body
+
+
+def fix_term(language):
+    target = TARGETS[language]
+    return lambda text: text.replace("hội chợ", target).replace("Hội chợ", target[:1].upper() + target[1:])
+
+
+def add_reviewed(store, number: int, languages=("en", "zh", "ko"), title: str = ""):
+    raw = article_bytes(title or f"Tin số {number}", SENTENCES[number] + "\n")
+    article = add_article(store, raw, f"a{number}.md")
+    for language in languages:
+        review(store, article, language, f"2025-04-0{number + 1}T08:00:00+00:00", edit=fix_term(language))
+    return article

@@ -12,33 +12,13 @@ from foreigndesk.cli import main
 from foreigndesk.glossary import check_glossary, load_glossary
 from foreigndesk.quality.suggestions import replacements, suggest
 from foreigndesk.store import LocalStore
-from quality_desk import add_article, article_bytes, review
-
-TARGETS = {"en": "fair", "zh": "博览会", "ko": "박람회"}
-SENTENCES = [
-    "Các hội chợ nông sản thu hút du khách.",
-    "Người dân bán chè tại hội chợ Tân Cương.",
-    "Thành phố mở hội chợ cuối tuần cho du khách.",
-    "Du khách đông vui ở hội chợ xuân.",
-]
-
+from quality_desk import SENTENCES, add_article, add_reviewed, article_bytes, fix_term, review
 
 @pytest.fixture
 def glossary_dir(tmp_path):
     folder = tmp_path / "glossary"
     shutil.copytree(REPO / "glossary", folder)
     return folder
-
-
-def fix_term(language):
-    return lambda text: text.replace("hội chợ", TARGETS[language])
-
-
-def add_reviewed(store, number: int, languages=("en", "zh", "ko")):
-    article = add_article(store, article_bytes(f"Tin số {number}", SENTENCES[number] + "\n"), f"a{number}.md")
-    for language in languages:
-        review(store, article, language, f"2025-04-0{number + 1}T08:00:00+00:00", edit=fix_term(language))
-    return article
 
 
 def test_token_diff_cjk_by_character_numbers_kept_apart():

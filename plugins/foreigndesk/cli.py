@@ -308,6 +308,22 @@ def cmd_glossary_dismiss(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_models_compare(args: argparse.Namespace) -> int:
+    from foreigndesk.models import InstallError
+    from foreigndesk.quality.compare import CompareError, compare_package, format_comparison
+    from foreigndesk.store import open_store
+
+    settings = load_settings()
+    try:
+        result = compare_package(open_store(args.store or settings.store), Path(args.package), settings.glossary_dir,
+                                 settings.placeholder_style, settings.languages, args.lang, args.limit)
+    except (CompareError, InstallError) as error:
+        print(f"foreigndesk: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(result.as_json(), ensure_ascii=False, indent=1) if args.json else format_comparison(result))
+    return 0
+
+
 def cmd_models_list(args: argparse.Namespace) -> int:
     from foreigndesk.demo_models import is_demo_package_dir
     from foreigndesk.models import installed_pairs
@@ -416,6 +432,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--store", help="store (default: FOREIGNDESK_STORE)")
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(func=cmd_models_evaluate)
+    compare = models.add_parser("compare", help="score a candidate .argosmodel against the installed model on the "
+                                "last approved articles, without installing it")
+    compare.add_argument("package", help="the candidate PACKAGE.argosmodel")
+    compare.add_argument("--lang", help="only this language")
+    compare.add_argument("--limit", type=int, default=50, help="the last N approved articles (default 50)")
+    compare.add_argument("--store", help="store (default: FOREIGNDESK_STORE)")
+    compare.add_argument("--json", action="store_true")
+    compare.set_defaults(func=cmd_models_compare)
     demo = models.add_parser("build-demo", help="build the tiny demo packages into a folder")
     demo.add_argument("out")
     demo.set_defaults(func=cmd_models_build_demo)

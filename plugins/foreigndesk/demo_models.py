@@ -192,11 +192,14 @@ The provincial people's committee held a conference on investment.
 # --- Public API -----------------------------------------------------------------
 
 
-def build_demo_package(from_code: str, to_code: str, out_dir: Path) -> Path:
+def build_demo_package(from_code: str, to_code: str, out_dir: Path, lexicon: dict[str, str] | None = None,
+                       version: str = DEMO_PACKAGE_VERSION) -> Path:
     """Write ``translate-<from>_<to>-demo.argosmodel`` into ``out_dir`` and return its path.
 
     Deterministic: two builds give byte-identical zips (fixed timestamps and
-    order), so they translate identically.
+    order), so they translate identically. ``lexicon`` (default: the pair's entry in
+    ``LEXICONS``) and ``version`` build a variant — a candidate that is better or
+    worse on purpose, for trying ``foreigndesk models compare``.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -204,7 +207,7 @@ def build_demo_package(from_code: str, to_code: str, out_dir: Path) -> Path:
     target = out_dir / f"{folder}.argosmodel"
     with tempfile.TemporaryDirectory(prefix="foreigndesk-demo-") as scratch:
         root = Path(scratch) / folder
-        _write_package_tree(from_code, to_code, root)
+        _write_package_tree(from_code, to_code, root, lexicon, version)
         _zip_folder(root, target)
     return target
 
@@ -234,10 +237,10 @@ def _language_name(code: str) -> str:
     return LANGUAGE_NAMES.get(code, code)
 
 
-def _metadata(from_code: str, to_code: str) -> dict:
+def _metadata(from_code: str, to_code: str, version: str = DEMO_PACKAGE_VERSION) -> dict:
     """Argos reads from/to codes and names, type and version; the rest is for people."""
     return {
-        "package_version": DEMO_PACKAGE_VERSION,
+        "package_version": version,
         "argos_version": ARGOS_VERSION,
         "type": "translate",
         "from_code": from_code,
@@ -251,8 +254,7 @@ def _metadata(from_code: str, to_code: str) -> dict:
     }
 
 
-def _readme(from_code: str, to_code: str) -> str:
-    lexicon = LEXICONS.get((from_code, to_code), {})
+def _readme(from_code: str, to_code: str, lexicon: dict[str, str]) -> str:
     lines = [
         f"# foreigndesk DEMO {from_code}→{to_code} — not a real translation",
         "",
@@ -264,18 +266,19 @@ def _readme(from_code: str, to_code: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write_package_tree(from_code: str, to_code: str, root: Path) -> None:
+def _write_package_tree(from_code: str, to_code: str, root: Path, lexicon: dict[str, str] | None = None,
+                        version: str = DEMO_PACKAGE_VERSION) -> None:
     """Everything Argos expects in the package's single top-level folder."""
-    lexicon = LEXICONS.get((from_code, to_code), {})
+    lexicon = LEXICONS.get((from_code, to_code), {}) if lexicon is None else lexicon
     if len(lexicon) > MAX_LEXICON:
         raise ValueError(f"{from_code}→{to_code}: at most {MAX_LEXICON} lexicon entries fit the demo model")
     root.mkdir(parents=True)
     (root / "metadata.json").write_text(
-        json.dumps(_metadata(from_code, to_code), ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+        json.dumps(_metadata(from_code, to_code, version), ensure_ascii=False, indent=2, sort_keys=True) + "\n",
         encoding="utf-8",
     )
-    (root / "README.md").write_text(_readme(from_code, to_code), encoding="utf-8")
-    spm_bytes = _sentencepiece_model()
+    (root / "README.md").write_text(_readme(from_code, to_code, lexicon), encoding="utf-8")
+    spm_bytes = _sentencepiece_model(lexicon)
     (root / "sentencepiece.model").write_bytes(spm_bytes)
     pieces = _pieces(spm_bytes)
     _save_ctranslate2_model(pieces, _lexicon_ids(pieces, lexicon), root / "model")
@@ -312,15 +315,15 @@ def _piece(word: str) -> str:
     return "▁" + word.replace(" ", "▁")
 
 
-def _user_symbols() -> list[str]:
-    """Every lexicon word of every pair, so all demo packages tokenize alike (pivots too)."""
-    words = {word for lexicon in LEXICONS.values() for item in lexicon.items() for word in item}
+def _user_symbols(extra: dict[str, str] | None = None) -> list[str]:
+    """Every lexicon word of every pair, so all demo packages tokenize alike (pivots too), and a variant's own."""
+    words = {word for lexicon in [*LEXICONS.values(), extra or {}] for item in lexicon.items() for word in item}
     return sorted(_piece(word) for word in words)
 
 
-def _sentencepiece_model() -> bytes:
-    """The shared tokenizer for the current LEXICONS (trained once per process)."""
-    return _train_sentencepiece(tuple(_user_symbols()))
+def _sentencepiece_model(extra: dict[str, str] | None = None) -> bytes:
+    """The shared tokenizer for the current LEXICONS (trained once per process), with a variant's words."""
+    return _train_sentencepiece(tuple(_user_symbols(extra)))
 
 
 @functools.lru_cache(maxsize=4)

@@ -146,9 +146,9 @@ def format_evaluation(evaluation: Evaluation, overall_only: bool = False) -> str
     rows = evaluation.overall() if overall_only else evaluation.rows
     if not rows:
         return "model scores: no approved translation yet"
-    lines = [f"{'lang':4} {'by':8} {'group':44} {'articles':>8} {'segments':>8} {'chrF':>6} {'TER':>6} {'unchanged':>9}"]
+    lines = [f"{'lang':4} {'by':8} {'group':60} {'articles':>8} {'segments':>8} {'chrF':>6} {'TER':>6} {'unchanged':>9}"]
     for row in rows:
-        lines.append(f"{row.language:4} {row.by:8} {row.group[:44]:44} {row.articles:8d} {row.segments:8d} "
+        lines.append(f"{row.language:4} {row.by:8} {row.group[:60]:60} {row.articles:8d} {row.segments:8d} "
                      f"{_number(row.chrf):>6} {_number(row.ter):>6} {_share(row):>9}")
     lines.append("chrF: 0-100, higher is better · TER: edits per approved word ×100, lower is better · "
                  "unchanged: segments approved as the machine wrote them")
