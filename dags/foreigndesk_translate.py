@@ -20,6 +20,12 @@ Started by **foreigndesk_ingest**, one run per article revision
      *expired*, nothing is approved, and the desk is notified. Clear `review.round_1`
      of that language to re-open it.
 
+3. **translate_after_english** — only with `FOREIGNDESK_PIVOT=approved` (the human
+   pivot): step 1 drafted English alone; once its review is decided, Chinese and
+   Korean are drafted from the **approved** English (from the machine English,
+   flagged in the form, when it was rejected or expired) and reviewed in
+   **review_after_english**. With the default `machine` pivot it has nothing to do.
+
 If the form starts with "DEMO MODEL — not a real translation", no real model
 is installed for that pair: see the README, "Installing real models".
 """
@@ -33,6 +39,12 @@ from airflow.sdk import Param, chain, dag, task, task_group
 
 from foreigndesk.airflow_glue import OWNER, ReviewOperator
 from foreigndesk.review import ROUNDS
+
+
+def review_rounds(language) -> None:
+    # A human answer is never retried: a re-run would ask again for a decision already made.
+    chain(*[ReviewOperator(task_id=f"round_{number}", language=language, round=number, retries=0)
+            for number in range(1, ROUNDS + 1)])
 
 
 @dag(
@@ -57,11 +69,21 @@ def foreigndesk_translate():
 
     @task_group(group_id="review")
     def review(language: str):
-        # A human answer is never retried: a re-run would ask again for a decision already made.
-        chain(*[ReviewOperator(task_id=f"round_{number}", language=language, round=number, retries=0)
-                for number in range(1, ROUNDS + 1)])
+        review_rounds(language)
 
-    review.expand(language=translate())
+    @task(trigger_rule="all_done")  # after the English review, however it ended
+    def translate_after_english() -> list[str]:
+        from foreigndesk.airflow_glue import translate_after_english
+
+        return translate_after_english()
+
+    @task_group(group_id="review_after_english")
+    def review_after_english(language: str):
+        review_rounds(language)
+
+    later = translate_after_english()
+    review.expand(language=translate()) >> later
+    review_after_english.expand(language=later)
 
 
 foreigndesk_translate()

@@ -46,12 +46,18 @@ def add_article(store, raw: bytes, name: str, outlet: str = "tntv", translate: b
     return article
 
 
+def open_for(store, article: Registered, language: str, opened_at: str):
+    """Open the first review attempt with the real form, as the review task does."""
+    form = build_form(store, article.article_id, article.revision, language)
+    open_review(store, article.article_id, article.revision, language, ReviewPlan(1), form,
+                opened_at, "http://ui/review")
+    return form
+
+
 def review(store, article: Registered, language: str, decided_at: str, edit: Edit | None = None,
            fields: Mapping[str, str] | None = None, option: str = "Approve") -> Decision:
     """Open the review as the DAG does and answer it: ``edit`` rewrites title, summary and body alike."""
-    form = build_form(store, article.article_id, article.revision, language)
-    open_review(store, article.article_id, article.revision, language, ReviewPlan(1), form,
-                decided_at, "http://ui/review")
+    form = open_for(store, article, language, decided_at)
     answer = dict(form.defaults)
     if edit is not None:
         answer.update({name: edit(answer[name]) for name in ("title", "summary", "body")})

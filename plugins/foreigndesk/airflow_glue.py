@@ -129,19 +129,67 @@ def _run_article() -> tuple[str, str]:
 
 
 def translate_article() -> list[str]:
-    """Write the drafts of the run's revision; return the languages to review."""
+    """Write the drafts of the run's revision; return the languages to review.
+
+    With ``FOREIGNDESK_PIVOT=approved`` only English is drafted here; the other
+    languages follow its review (:func:`translate_after_english`).
+    """
     from foreigndesk.engine import shared_engine
+    from foreigndesk.human_pivot import first_languages
+    from foreigndesk.intake import load_revision
     from foreigndesk.translation import translate_revision
 
-    _, store = _desk()
+    settings, store = _desk()
     article_id, revision = _run_article()
-    drafts = translate_revision(store, shared_engine(), article_id, revision)
+    languages = first_languages(load_revision(store, article_id, revision).languages, settings.pivot)
+    drafts = translate_revision(store, shared_engine(), article_id, revision, languages=languages)
+    _print_drafts(drafts)
+    return [draft.language for draft in drafts]
+
+
+def english_outcome(store: Store, article_id: str, revision: str) -> Any:
+    """How the English review of a revision ended: its approved text, or the state it ended in."""
+    from foreigndesk.human_pivot import EnglishOutcome
+    from foreigndesk.review import decision_key, decisions_for
+
+    decisions = decisions_for(store, article_id, revision, "en")
+    approved = [d for d in decisions if d.approved]
+    if approved:
+        d = approved[-1]
+        return EnglishOutcome(True, d.title, d.summary, d.body, d.reviewer, d.decided_at,
+                              decision_key(article_id, revision, "en", d.attempt))
+    state = decisions[-1].outcome.replace("_", " ") if decisions else "without a decision"
+    return EnglishOutcome(False, reference=state)
+
+
+def translate_after_english() -> list[str]:
+    """After the English review: draft the other languages from the approved English; return them for review.
+
+    Machine mode (or an article without English) has nothing left to draft: [].
+    """
+    from foreigndesk.engine import shared_engine
+    from foreigndesk.human_pivot import draft_after_english, later_languages
+    from foreigndesk.intake import load_revision
+
+    settings, store = _desk()
+    article_id, revision = _run_article()
+    languages = later_languages(load_revision(store, article_id, revision).languages, settings.pivot)
+    if not languages:
+        return []
+    english = english_outcome(store, article_id, revision)
+    print(f"English {'approved: ' + english.reference if english.approved else 'not approved (' + english.reference + ')'};"
+          f" drafting {', '.join(languages)} from the {'approved' if english.approved else 'machine'} English")
+    drafts = draft_after_english(store, shared_engine(), article_id, revision, languages, english)
+    _print_drafts(drafts)
+    return [draft.language for draft in drafts]
+
+
+def _print_drafts(drafts: list) -> None:
     for draft in drafts:
         notice = " (DEMO MODEL)" if draft.demo_model else ""
         counts = {level: sum(f["severity"] == level for f in draft.findings) for level in ("error", "warning")}
         print(f"draft {draft.language}{notice}: {draft.title} — {counts['error']} error(s), "
               f"{counts['warning']} warning(s), {draft.memory_hits}/{draft.segments} segment(s) from memory")
-    return [draft.language for draft in drafts]
 
 
 FANPAGE_CONNECTION = "foreigndesk_fanpage"

@@ -293,25 +293,46 @@ def unit_label(unit_id: object) -> str:
     return "¶" + name.removeprefix("body.") if name.startswith("body.") else (name or "text")
 
 
-def _side_by_side(article: Registered, draft: Draft, language: str) -> list[str]:
+def _side_by_side(article: Registered, draft: Draft, language: str, english: Decision | None = None) -> list[str]:
+    """Source and machine text row by row; with the human pivot, the approved English between them."""
     source_terms = [t.get("source", "") for t in draft.glossary_terms]
     target_terms = [t.get("target", "") for t in draft.glossary_terms]
     remembered = {str(f.get("segment")) for f in draft.findings if f.get("check") == "memory"}
     source_units = unit_texts(article.title, article.summary, article.body)
     target_units = unit_texts(draft.title, draft.summary, draft.body)
+    english_units = unit_texts(english.title, english.summary, english.body) if english is not None else {}
 
     def target(unit_id: str) -> str:
         if unit_id not in target_units:
             return "*(missing)*"
         return ("♻ " if unit_id in remembered else "") + _cell(target_units[unit_id], target_terms)
 
+    def pivot(unit_id: str) -> str:
+        return f" {_cell(english_units.get(unit_id, ''))} |" if english is not None else ""
+
     name = LANGUAGE_NAMES.get(language, language)
-    lines = [f"| | {LANGUAGE_NAMES['vi']} (source) | {name} (machine) |", "|---|---|---|"]
+    middle = f" {LANGUAGE_NAMES['en']} (approved) |" if english is not None else ""
+    lines = [f"| | {LANGUAGE_NAMES['vi']} (source) |{middle} {name} (machine) |",
+             "|---|---|---|---|" if english is not None else "|---|---|---|"]
     for unit_id, text in source_units.items():
-        lines.append(f"| {unit_label(unit_id)} | {_cell(text, source_terms)} | {target(unit_id)} |")
+        lines.append(f"| {unit_label(unit_id)} | {_cell(text, source_terms)} |{pivot(unit_id)} {target(unit_id)} |")
     for unit_id in target_units.keys() - source_units.keys():
-        lines.append(f"| {unit_label(unit_id)} | *(not in the source)* | {target(unit_id)} |")
+        lines.append(f"| {unit_label(unit_id)} | *(not in the source)* |{pivot(unit_id)} {target(unit_id)} |")
     return lines
+
+
+def _pivot_english(store: Store, draft: Draft) -> tuple[Decision | None, list[str]]:
+    """The approved English a draft was made from, and what the form should say about its pivot."""
+    pivot = draft.pivot or {}
+    if pivot.get("from") == "approved" and pivot.get("decision") and store.exists(pivot["decision"]):
+        english = records.load(store, Decision, pivot["decision"])
+        return english, [f"**Drafted from the approved English** (by {english.reviewer} at {english.decided_at}), "
+                         "shown between the source and the machine text.", ""]
+    if pivot.get("from") == "machine":
+        return None, [f"**⚠ Drafted from the machine English:** the English review ended "
+                      f"{quote(pivot.get('reason', ''))}, so no approved English was there to translate from. "
+                      "Check names and terms against the Vietnamese source.", ""]
+    return None, []
 
 
 def _findings(draft: Draft) -> list[str]:
@@ -397,6 +418,8 @@ def build_form(
     for flag in getattr(article, "flags", None) or []:
         text = " — ".join(str(value) for value in flag.values()) if isinstance(flag, dict) else str(flag)
         lines += [f"**⚠ Intake:** {quote(text)}", ""]
+    english, pivot_lines = _pivot_english(store, draft)
+    lines += pivot_lines
     lines += _findings(draft)
     lines += [
         f"## {quote(article.title)}",
@@ -408,7 +431,7 @@ def build_form(
         "",
         f"### Source and {LANGUAGE_NAMES.get(language, language)} machine translation, paragraph by paragraph",
         "",
-        *_side_by_side(article, draft, language),
+        *_side_by_side(article, draft, language, english),
         "",
         "♻ = from translation memory · **bold** = provincial glossary term",
         "",

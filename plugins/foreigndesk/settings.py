@@ -78,6 +78,8 @@ class Settings:
     notify: tuple[str, ...] = ("log",)
     #: The desk's review mailbox(es) for the "email" channel.
     notify_email_to: tuple[str, ...] = ()
+    #: What Chinese and Korean are drafted from: "machine" English (at once) or the "approved" English.
+    pivot: str = "machine"
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -185,4 +187,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         review_timeout_seconds=_int(env, "FOREIGNDESK_REVIEW_TIMEOUT_SECONDS", 2 * 24 * 3600),
         notify=notify,
         notify_email_to=notify_email_to,
+        pivot=_choice(env, "FOREIGNDESK_PIVOT", ("machine", "approved"), "machine"),
     )

@@ -21,7 +21,7 @@ run reuses the drafts already written instead of translating again.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -87,6 +87,9 @@ class Draft:
     segments: int = 0
     #: Glossary terms applied, each {"source": Vietnamese term, "target": rendering in this language}.
     glossary_terms: list[dict[str, str]] = field(default_factory=list)
+    #: For a draft made after the English review (FOREIGNDESK_PIVOT=approved): which English it was
+    #: translated from — {"from": "approved", "decision": key} or {"from": "machine", "reason": why}.
+    pivot: dict[str, str] = field(default_factory=dict)
 
     @property
     def memory_hits(self) -> int:
@@ -339,7 +342,7 @@ def load_draft(store: Store, article_id: str, revision: str, language: str) -> D
     return records.load(store, Draft, draft_key(article_id, revision, language))
 
 
-def _make_draft(article: Registered, translation: Translation) -> Draft:
+def _make_draft(article: Registered, translation: Translation, pivot: dict[str, str] | None = None) -> Draft:
     models = translation.models
     return Draft(
         article_id=article.article_id,
@@ -356,6 +359,7 @@ def _make_draft(article: Registered, translation: Translation) -> Draft:
         findings=translation.findings,
         segments=translation.segments,
         glossary_terms=translation.glossary_terms,
+        pivot=dict(pivot or {}),
     )
 
 
@@ -367,8 +371,13 @@ def translate_revision(
     glossary: Glossary | None = None,
     memory: Memory | None = None,
     style: PlaceholderStyle | None = None,
+    languages: Sequence[str] | None = None,
+    pivot: dict[str, str] | None = None,
 ) -> list[Draft]:
     """Write a draft for every language the article asks for (skipping those already written).
+
+    ``languages`` narrows that to some of them (the human pivot drafts English first,
+    the rest after its review); ``pivot`` is recorded in those drafts (see ``Draft.pivot``).
 
     Glossary, memory and placeholder style default to the desk's settings and store.
     After a crash between two drafts, the missing languages are translated again from
@@ -380,7 +389,7 @@ def translate_revision(
     from foreigndesk.settings import load_settings
 
     article = load_revision(store, article_id, revision)
-    wanted = list(article.languages)
+    wanted = [lang for lang in article.languages if languages is None or lang in languages]
     done = {lang: load_draft(store, article_id, revision, lang) for lang in wanted
             if store.exists(draft_key(article_id, revision, lang))}
     missing = [lang for lang in wanted if lang not in done]
@@ -393,7 +402,7 @@ def translate_revision(
         memory = memory if memory is not None else TranslationMemory(store)
         translations = translate_texts([source], engine, glossary, memory, style)[0]
         for lang in missing:
-            draft = _make_draft(article, translations[lang])
+            draft = _make_draft(article, translations[lang], pivot)
             if not records.write_once(store, draft_key(article_id, revision, lang), draft):
                 draft = load_draft(store, article_id, revision, lang)
             done[lang] = draft
