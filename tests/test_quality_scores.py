@@ -55,6 +55,22 @@ def test_scores_match_sacrebleu_by_hand(scored_store):
     assert [row.language for row in evaluation.overall()] == ["en", "zh"], "a rejection is no reference"
 
 
+def test_segment_statistics_are_kept_once_and_summed_again(scored_store):
+    """A second evaluation sums the stored statistics (written once per decision) to the same scores."""
+    first = evaluate(scored_store, languages=("en", "zh"))
+    kept = [key for key in scored_store.list("quality-stats/") if key.endswith(".json")]
+    assert len(kept) == 3, kept  # en ×2, zh ×1: the approvals
+    before = {key: scored_store.read(key) for key in kept}
+    assert evaluate(scored_store, languages=("en", "zh")) == first
+    assert {key: scored_store.read(key) for key in kept} == before
+    zh_key = next(key for key in kept if "/zh/" in key)
+    stored = json.loads(scored_store.read(zh_key))
+    assert stored["units"] == ["title", "body.1"] and len(stored["TER"]) == 2
+    # Statistics that no longer match the segments (another cut) are recomputed, not trusted.
+    (scored_store.root / zh_key).write_text(json.dumps({**stored, "units": ["title"], "TER": [[99.0, 1.0]]}))
+    assert evaluate(scored_store, languages=("en", "zh")) == first
+
+
 def test_per_model_outlet_and_month(scored_store):
     evaluation = evaluate(scored_store, languages=("en", "zh", "ko"))
     assert set(rows(evaluation, "en", "model")) == {"translate-vi_en-demo (0.0.1)"}

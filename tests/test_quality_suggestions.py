@@ -122,3 +122,19 @@ def test_dismissed_is_remembered_and_accept_needs_every_language(tmp_path, demo_
     assert LocalStore(tmp_path / "store").exists(f"glossary-suggestions/{found.id}.json")
     assert main(["glossary", "suggest", *common]) == 0
     assert capsys.readouterr().out.startswith("no glossary suggestion")
+
+
+def test_an_edit_most_reviewers_did_not_make_is_no_term(tmp_path, demo_models, glossary_dir):
+    """3 articles changed 'hội chợ', 4 others approved it as the machine wrote it: 3/7 is below the share."""
+    store = LocalStore(tmp_path / "store")
+    for number in range(3):
+        add_reviewed(store, number, languages=("en",))
+    for number in range(3, 7):
+        article = add_article(store, article_bytes(f"Tin {number}", f"Bài {number} về hội chợ.\n", languages="en"),
+                              f"k{number}.md")
+        review(store, article, "en", f"2025-04-1{number}T08:00:00+00:00")
+    assert suggest(store, load_glossary(glossary_dir)) == []
+    article = add_article(store, article_bytes("Tin 7", "Bài 7 về hội chợ.\n", languages="en"), "k7.md")
+    review(store, article, "en", "2025-04-20T08:00:00+00:00", edit=fix_term("en"))
+    [found] = suggest(store, load_glossary(glossary_dir))
+    assert (found.count, found.share) == (4, 0.5)

@@ -125,7 +125,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     store = open_store(args.store or settings.store)
     report = collect_status(store, datetime.now(timezone.utc), settings.languages)
-    scores = evaluate(store, languages=settings.languages)
+    scores = evaluate(store, languages=settings.languages, overall_only=True)
     if args.json:
         print(json.dumps(report.as_json() | {"model_scores": scores.as_json()["rows"]}, ensure_ascii=False, indent=1))
     else:

@@ -19,13 +19,18 @@ Scores are corpus-level over the group's segments, exactly as
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from foreigndesk.quality.approvals import Approval, Segment, load_approvals
-from foreigndesk.store import Store
+from foreigndesk.quality.approvals import Approval, load_approvals
+from foreigndesk.store import RecordExists, Store
+
+#: Where each decision's segment statistics are kept once computed (a cache of derived, unchanging numbers).
+STATS_PREFIX = "quality-stats"
 
 #: Languages written without spaces between words: TER counts their characters.
 CJK_LANGUAGES = ("zh", "ja", "ko")
@@ -79,24 +84,95 @@ class Evaluation:
         return [row for row in self.rows if row.by == "language"]
 
 
-def corpus_scores(language: str, segments: Sequence[Segment]) -> tuple[float | None, float | None]:
-    """(chrF, TER) of machine against approved text over ``segments``; (None, None) with no segment."""
-    if not segments:
-        return None, None
-    hypotheses = [segment.machine for segment in segments]
-    references = [[segment.approved for segment in segments]]
-    return (round(chrf_metric().corpus_score(hypotheses, references).score, 2),
-            round(ter_metric(language).corpus_score(hypotheses, references).score, 2))
+def _signature(metrics: dict[str, object]) -> str:
+    """A short hash of sacrebleu's version and each metric's options: new options, new statistics."""
+    import sacrebleu
+
+    options = {name: sorted((k, v) for k, v in vars(metric).items() if isinstance(v, (bool, int, float, str)))
+               for name, metric in metrics.items()}
+    return hashlib.sha256(f"{sacrebleu.__version__}|{options}".encode()).hexdigest()[:12]
 
 
-def score_group(language: str, by: str, group: str, approvals: Iterable[Approval]) -> ScoreRow:
+def stats_key(signature: str, approval: Approval) -> str:
+    d = approval.decision
+    return f"{STATS_PREFIX}/{signature}/{d.article_id}/{d.revision}/{d.language}/{d.attempt:03d}.json"
+
+
+class _SegmentStats:
+    """Each segment's sufficient statistics, computed once per decision and kept in the store.
+
+    A corpus score is ``metric._compute_score_from_stats`` of the summed segment
+    statistics — exactly what ``corpus_score`` does — so every group (model,
+    outlet, month) is a sum over the same per-segment numbers. A decision, its
+    draft and its article are written once, so its statistics never change: they
+    are stored beside the records (``quality-stats/<metrics signature>/…``,
+    create-only) and a later ``evaluate`` or ``status`` only sums them.
+    """
+
+    def __init__(self, language: str, approvals: Sequence[Approval], store: Store | None = None) -> None:
+        self.metrics = metrics_for(language)
+        self.per_approval: dict[int, dict[str, list[list[float]]]] = {}
+        signature = _signature(self.metrics)
+        missing: list[Approval] = []
+        for approval in approvals:
+            cached = self._cached(store, stats_key(signature, approval), approval) if store is not None else None
+            if cached is None:
+                missing.append(approval)
+            else:
+                self.per_approval[id(approval)] = cached
+        segments = [segment for approval in missing for segment in approval.model_segments]
+        if segments:
+            hypotheses = [segment.machine for segment in segments]
+            references = [[segment.approved for segment in segments]]
+            computed = {name: metric._extract_corpus_statistics(hypotheses, references)
+                        for name, metric in self.metrics.items()}
+            position = 0
+            for approval in missing:
+                count = len(approval.model_segments)
+                own = {name: [list(row) for row in rows[position:position + count]] for name, rows in computed.items()}
+                position += count
+                self.per_approval[id(approval)] = own
+                if store is not None:
+                    units = [segment.unit for segment in approval.model_segments]
+                    store_once(store, stats_key(signature, approval),
+                               json.dumps({"units": units, **own}, sort_keys=True).encode())
+        for approval in missing:
+            self.per_approval.setdefault(id(approval), {name: [] for name in self.metrics})
+
+    def _cached(self, store: Store, key: str, approval: Approval) -> dict[str, list[list[float]]] | None:
+        try:
+            cached = json.loads(store.read(key))
+        except KeyError:
+            return None
+        if cached.get("units") != [segment.unit for segment in approval.model_segments]:
+            return None
+        return {name: cached[name] for name in self.metrics}
+
+    def score(self, name: str, approvals: Iterable[Approval]) -> float | None:
+        rows = [row for approval in approvals for row in self.per_approval[id(approval)][name]]
+        if not rows:
+            return None
+        totals = [sum(column) for column in zip(*rows)]
+        return round(self.metrics[name]._compute_score_from_stats(totals).score, 2)
+
+
+def store_once(store: Store, key: str, data: bytes) -> None:
+    try:
+        store.create(key, data)
+    except RecordExists:
+        pass
+
+
+def score_group(language: str, by: str, group: str, approvals: Iterable[Approval],
+                stats: _SegmentStats | None = None) -> ScoreRow:
     approvals = list(approvals)
+    stats = stats or _SegmentStats(language, approvals)
     segments = [segment for approval in approvals for segment in approval.model_segments]
-    chrf, ter = corpus_scores(language, segments)
     return ScoreRow(
         language=language, by=by, group=group,
         articles=len({(a.decision.article_id, a.decision.revision) for a in approvals}),
-        segments=len(segments), unchanged=sum(segment.unchanged for segment in segments), chrf=chrf, ter=ter,
+        segments=len(segments), unchanged=sum(segment.unchanged for segment in segments),
+        chrf=stats.score("chrF", approvals), ter=stats.score("TER", approvals),
         memory_segments=sum(len(a.segments) - len(a.model_segments) for a in approvals),
     )
 
@@ -108,7 +184,8 @@ _GROUPINGS: tuple[tuple[str, Callable[[Approval], str]], ...] = (
 )
 
 
-def evaluate_approvals(approvals: Sequence[Approval], languages: Sequence[str] = ()) -> Evaluation:
+def evaluate_approvals(approvals: Sequence[Approval], languages: Sequence[str] = (),
+                       overall_only: bool = False, store: Store | None = None) -> Evaluation:
     """Rows per language (in ``languages`` order, then any other), then per model, outlet and month."""
     by_language: dict[str, list[Approval]] = defaultdict(list)
     for approval in approvals:
@@ -117,19 +194,20 @@ def evaluate_approvals(approvals: Sequence[Approval], languages: Sequence[str] =
     rows: list[ScoreRow] = []
     for language in order:
         group = by_language[language]
-        rows.append(score_group(language, "language", language, group))
-        for by, key in _GROUPINGS:
+        stats = _SegmentStats(language, group, store)
+        rows.append(score_group(language, "language", language, group, stats))
+        for by, key in () if overall_only else _GROUPINGS:
             parts: dict[str, list[Approval]] = defaultdict(list)
             for approval in group:
                 parts[key(approval)].append(approval)
-            rows += [score_group(language, by, name, parts[name]) for name in sorted(parts)]
+            rows += [score_group(language, by, name, parts[name], stats) for name in sorted(parts)]
     return Evaluation(rows)
 
 
 def evaluate(store: Store, language: str | None = None, since: date | None = None,
-             languages: Sequence[str] = ()) -> Evaluation:
+             languages: Sequence[str] = (), overall_only: bool = False) -> Evaluation:
     """Score every approved decision of the store (one language, on or after ``since``)."""
-    return evaluate_approvals(load_approvals(store, language, since), languages)
+    return evaluate_approvals(load_approvals(store, language, since), languages, overall_only, store)
 
 
 def _number(value: float | None, digits: int = 1) -> str:

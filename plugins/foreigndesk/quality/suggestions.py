@@ -4,7 +4,8 @@ Every approved segment is compared with its machine text token by token
 (words; each Chinese or Japanese character a token of its own, as Chinese has no
 spaces; punctuation apart). A *replacement* — machine phrase X became approved
 phrase Y — is a candidate; the same X → Y (ignoring case) in at least
-``min_count`` different articles of one language is a suggestion. Left out, on
+``min_count`` different articles of one language, and in at least ``MIN_SHARE``
+of the articles whose machine text has X, is a suggestion. Left out, on
 purpose: insertions and deletions (style, not terms), rewrites longer than
 ``MAX_TOKENS`` tokens, anything with a digit or a month or weekday name
 (numbers and dates are the QA checks' business, never glossary rows), and
@@ -40,6 +41,9 @@ from foreigndesk.quality.approvals import Approval, load_approvals
 from foreigndesk.store import Store
 
 DEFAULT_MIN_COUNT = 3
+#: Of the articles whose machine text has the phrase, the share where reviewers made this very
+#: replacement: a term is fixed nearly every time, a word swapped for style or by chance is not.
+MIN_SHARE = 0.5
 #: A replacement longer than this (either side) is a rewrite, not a term.
 MAX_TOKENS = 6
 #: Longest Vietnamese word sequence considered as the source term.
@@ -75,6 +79,8 @@ class Suggestion:
     sources: list[str]
     #: The Vietnamese term it most likely renders ("" when none stands out: give one with --vi).
     vi: str
+    #: Of the articles whose machine text had the phrase, the share where it was replaced so.
+    share: float = 1.0
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -134,6 +140,10 @@ def replacements(machine: str, approved: str) -> list[tuple[str, str]]:
         if before and after and before.casefold() != after.casefold():
             found.append((before, after))
     return found
+
+
+def _folded_tokens(text: str) -> str:
+    return " ".join(token.casefold() for token, _, _ in tokens_with_spans(text))
 
 
 def is_number_or_date(phrase: str) -> bool:
@@ -234,6 +244,11 @@ def suggestions_from(approvals: Sequence[Approval], glossary: Glossary, min_coun
         groups[(edit.language, edit.machine.casefold(), edit.approved.casefold())].append(edit)
     hidden = set(hidden)
     all_sources = {(a.language, s.source) for a in approvals for s in a.model_segments}
+    machine_texts: dict[str, dict[str, str]] = defaultdict(dict)  # language -> article -> its machine tokens
+    for approval in approvals:
+        text = machine_texts[approval.language].setdefault(approval.decision.article_id, " ")
+        machine_texts[approval.language][approval.decision.article_id] = text + " ".join(
+            _folded_tokens(segment.machine) for segment in approval.model_segments) + " "
     found = []
     for (language, _, _), edits in groups.items():
         articles = sorted({edit.article_id for edit in edits})
@@ -241,10 +256,15 @@ def suggestions_from(approvals: Sequence[Approval], glossary: Glossary, min_coun
         sid = suggestion_id(language, machine, approved)
         if len(articles) < min_count or sid in hidden:
             continue
+        needle = f" {_folded_tokens(machine)} "
+        having = sum(needle in text for text in machine_texts[language].values())
+        share = len(articles) / max(having, len(articles))
+        if share < MIN_SHARE:
+            continue
         sources = list(dict.fromkeys(edit.source for edit in edits))
         others = [source for lang, source in all_sources if lang == language and source not in sources]
         found.append(Suggestion(sid, language, machine, approved, len(articles), articles, sources[:5],
-                                source_term(machine, sources, others, glossary)))
+                                source_term(machine, sources, others, glossary), round(share, 2)))
     return sorted(found, key=lambda s: (-s.count, s.language, s.machine.casefold()))
 
 
@@ -347,7 +367,8 @@ def format_suggestions(found: Sequence[Suggestion]) -> str:
         return "no glossary suggestion (an edit must recur in enough different articles)"
     lines = []
     for s in found:
-        lines.append(f"{s.id}  [{s.language}] '{s.machine}' → '{s.approved}'  in {s.count} articles"
+        lines.append(f"{s.id}  [{s.language}] '{s.machine}' → '{s.approved}'  in {s.count} articles ({s.share:.0%} "
+                     "of those with the phrase)"
                      f"  vi: {s.vi or '(unclear: accept with --vi TERM)'}")
         lines += [f"          from: {source[:100]}" for source in s.sources[:3]]
     lines.append("accept: foreigndesk glossary accept ID [--vi TERM] [--en/--zh/--ko TERM] · "
