@@ -36,13 +36,14 @@ def article_bytes(title: str, body: str, *, outlet: str = "tntv", languages: str
             f"{summary_line}languages: [{languages}]\n---\n{body}").encode()
 
 
-def add_article(store, raw: bytes, name: str, outlet: str = "tntv", translate: bool = True) -> Registered:
+def add_article(store, raw: bytes, name: str, outlet: str = "tntv", translate: bool = True,
+                glossary=None) -> Registered:
     from foreigndesk.engine import shared_engine
     from foreigndesk.translation import translate_revision
 
     article = register(store, parse_article(raw, name, outlet), raw, name)
     if translate:
-        translate_revision(store, shared_engine(), article.article_id, article.revision)
+        translate_revision(store, shared_engine(), article.article_id, article.revision, glossary=glossary)
     return article
 
 
