@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python bench/edit_distance.py
 
-Prints, per case, the time of foreigndesk.postedit.edit_distance and of a plain
+Prints, per case, the time of foreigndesk.review.postedit.edit_distance and of a plain
 full word-level Levenshtein on the same texts (measured side by side in this
 run), and whether both give the same figure. Texts are generated here,
 deterministically, at the size of a long desk article (~900 words; a Chinese
@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
-from foreigndesk.postedit import _levenshtein, edit_distance, tokens  # noqa: E402
+from foreigndesk.review.postedit import _levenshtein, edit_distance, tokens  # noqa: E402
 
 WORDS = ("the province Thai Nguyen tea festival cooperation tourism visitors international OCOP product "
          "programme delegation committee people's provincial partner Laos Korea China 2025 culture exchange").split()

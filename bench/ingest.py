@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
-from foreigndesk.intake import ingest, ingest_inbox  # noqa: E402
-from foreigndesk.sources import S3Inbox  # noqa: E402
-from foreigndesk.store import LocalStore, S3Store, s3_client  # noqa: E402
+from foreigndesk.core.store import LocalStore, S3Store, s3_client  # noqa: E402
+from foreigndesk.intake.ingest import ingest, ingest_inbox  # noqa: E402
+from foreigndesk.intake.sources import S3Inbox  # noqa: E402
 
 OUTLETS = ("baothainguyen", "tntv")
 BODY = (

@@ -46,10 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
     import argostranslate.translate
-
-    from foreigndesk.engine import ArgosEngine
-    from foreigndesk.models import ensure_models
-    from foreigndesk.segment import PLACEHOLDER_STYLES, PlaceholderStyle
+    from foreigndesk.translate.engine import ArgosEngine
+    from foreigndesk.translate.models import ensure_models
+    from foreigndesk.translate.placeholder_styles import PLACEHOLDER_STYLES, PlaceholderStyle
 
     if not args.installed:
         ensure_models(Path(os.environ["ARGOS_PACKAGES_DIR"]) / "none", ("en", "zh", "ko"))

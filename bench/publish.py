@@ -49,12 +49,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
-from foreigndesk import ledger, records  # noqa: E402
-from foreigndesk.intake import Registered, article_key  # noqa: E402
-from foreigndesk.publishing import desk_channels, publish  # noqa: E402
-from foreigndesk.review import Decision, decision_key, journal_key, write_decision  # noqa: E402
-from foreigndesk.settings import load_settings  # noqa: E402
-from foreigndesk.store import LocalStore, S3Store, Store, s3_client  # noqa: E402
+from foreigndesk.core import records  # noqa: E402
+from foreigndesk.core.decisions import Decision, decision_key, journal_key, write_decision  # noqa: E402
+from foreigndesk.core.revisions import Registered, article_key  # noqa: E402
+from foreigndesk.core.settings import load_settings  # noqa: E402
+from foreigndesk.core.store import LocalStore, S3Store, Store, s3_client  # noqa: E402
+from foreigndesk.publish import ledger
+from foreigndesk.publish.run import desk_channels, publish  # noqa: E402
 
 LANGUAGES = ("en", "zh", "ko")
 #: Columns that are counts per run, not seconds.
@@ -98,8 +99,8 @@ def build_archive(store: LocalStore, items: int, site: str) -> None:
         for language in LANGUAGES:
             key = _archived_decision(store, article_id, language, decided)
             for channel in ("portal-feed", "web"):
-                unit = ledger.Unit(channel, article_id, language, "r1")
-                _write(store, f"{unit.prefix}claim-001.json", records.encode(ledger.Claim(
+                unit = ledger.Delivery(channel, article_id, language, "r1")
+                _write(store, f"{unit.prefix}claim-001.json", records.encode(ledger.AttemptClaim(
                     channel, article_id, language, "r1", 1, key, stamp, "bench")))
                 url = f"{site}/{language}/{article_id}.html"
                 _write(store, f"{unit.prefix}published.json", records.encode(ledger.Published(

@@ -24,15 +24,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
-from foreigndesk.glossary import load_glossary  # noqa: E402
-from foreigndesk.intake import Registered, article_key  # noqa: E402
+from foreigndesk.core.decisions import Decision, write_decision  # noqa: E402
+from foreigndesk.core.revisions import Registered, article_key  # noqa: E402
+from foreigndesk.core.settings import REPO_ROOT  # noqa: E402
+from foreigndesk.core.store import LocalStore  # noqa: E402
 from foreigndesk.quality.approvals import load_approvals  # noqa: E402
 from foreigndesk.quality.scores import evaluate  # noqa: E402
 from foreigndesk.quality.suggestions import suggest  # noqa: E402
-from foreigndesk.review import Decision, write_decision  # noqa: E402
-from foreigndesk.settings import REPO_ROOT  # noqa: E402
 from foreigndesk.status import collect_status  # noqa: E402
-from foreigndesk.store import LocalStore  # noqa: E402
+from foreigndesk.translate.glossary import load_glossary  # noqa: E402
 
 VI = "tỉnh du khách hợp tác chè lễ hội văn hóa đầu tư nông sản sản phẩm hội chợ giao lưu phát triển".split()
 EN = "province visitors cooperation tea festival culture investment farm produce product exchange growth".split()

@@ -19,7 +19,7 @@ CTranslate2 threads, models loaded before any clock starts:
 (b1) (b) with one CTranslate2 thread instead of one worker per CPU: how much of a/b
     is batching alone (Argos's default is one worker with a thread pool).
 (d) foreigndesk again over the same articles after every draft was approved
-    (Decision records fed to the memory through ``review.remember_decision``).
+    (Decision records fed to the memory through ``foreigndesk.translate.memory.remember_decision``).
 
 Prints segments/s for each and the ratios a/b (target ≥ 4), b/c (target ≤ 1.5)
 and b/d (target ≥ 10). A "segment" is one unit of the desk (heading, paragraph,
@@ -155,20 +155,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import argostranslate.translate
-
-    from foreigndesk import records
-    from foreigndesk.articles import parse_article
-    from foreigndesk.engine import ArgosEngine
-    from foreigndesk.glossary import load_glossary
-    from foreigndesk.intake import register
-    from foreigndesk.memory import TranslationMemory
-    from foreigndesk.review import remember_decision
-    from foreigndesk.models import ensure_models
-    from foreigndesk.review import record_decision
-    from foreigndesk.segment import parse
-    from foreigndesk.settings import load_settings
-    from foreigndesk.store import LocalStore
-    from foreigndesk.translation import Draft, SourceText, draft_key, translate_texts
+    from foreigndesk.core import records
+    from foreigndesk.core.drafts import Draft, draft_key
+    from foreigndesk.core.settings import load_settings
+    from foreigndesk.core.store import LocalStore
+    from foreigndesk.intake.article_file import parse_article
+    from foreigndesk.intake.ingest import register
+    from foreigndesk.review.rounds import record_decision
+    from foreigndesk.translate.engine import ArgosEngine
+    from foreigndesk.translate.glossary import load_glossary
+    from foreigndesk.translate.markdown import parse
+    from foreigndesk.translate.memory import TranslationMemory, remember_decision
+    from foreigndesk.translate.models import ensure_models
+    from foreigndesk.translate.pipeline import SourceText, translate_texts
 
     settings = load_settings()
     ensure_models(HOME / "no-operator-models", ("en", "zh", "ko"))

@@ -30,8 +30,7 @@ from datetime import timedelta
 import pendulum
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import dag, task
-
-from foreigndesk.airflow_glue import OWNER
+from foreigndesk.airflow_side.desk import OWNER
 
 
 @dag(
@@ -47,13 +46,13 @@ from foreigndesk.airflow_glue import OWNER
 def foreigndesk_ingest():
     @task
     def register_drops() -> list[dict]:
-        from foreigndesk.airflow_glue import register_drops
+        from foreigndesk.airflow_side.intake_tasks import register_drops
 
         return register_drops()
 
     @task(trigger_rule="all_done", retries=0)
     def report_source_errors() -> None:
-        from foreigndesk.airflow_glue import report_source_errors
+        from foreigndesk.airflow_side.intake_tasks import report_source_errors
 
         report_source_errors()
 

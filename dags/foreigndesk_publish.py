@@ -23,17 +23,16 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
+from foreigndesk.airflow_side.desk import OWNER
+from foreigndesk.core.settings import publish_schedule
 
-from foreigndesk.airflow_glue import OWNER
-from foreigndesk.settings import load_settings
-
-_settings = load_settings()
+CRON, TIMEZONE = publish_schedule()
 
 
 @dag(
     dag_id="foreigndesk_publish",
-    schedule=CronTriggerTimetable(_settings.publish_cron, timezone=_settings.timezone),
-    start_date=pendulum.datetime(2025, 1, 1, tz=_settings.timezone),
+    schedule=CronTriggerTimetable(CRON, timezone=TIMEZONE),
+    start_date=pendulum.datetime(2025, 1, 1, tz=TIMEZONE),
     catchup=False,
     max_active_runs=1,
     tags=["foreigndesk", "publish"],
@@ -43,7 +42,7 @@ _settings = load_settings()
 def foreigndesk_publish():
     @task
     def publish() -> dict:
-        from foreigndesk.airflow_glue import publish_approved
+        from foreigndesk.airflow_side.publish_tasks import publish_approved
 
         return publish_approved()
 

@@ -36,9 +36,9 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Param, chain, dag, task, task_group
-
-from foreigndesk.airflow_glue import OWNER, ReviewOperator
-from foreigndesk.review import ROUNDS
+from foreigndesk.airflow_side.desk import OWNER
+from foreigndesk.airflow_side.review_operator import ReviewOperator
+from foreigndesk.review.rounds import ROUNDS
 
 
 def review_rounds(language) -> None:
@@ -63,7 +63,7 @@ def review_rounds(language) -> None:
 def foreigndesk_translate():
     @task
     def translate() -> list[str]:
-        from foreigndesk.airflow_glue import translate_article
+        from foreigndesk.airflow_side.translate_tasks import translate_article
 
         return translate_article()
 
@@ -73,7 +73,7 @@ def foreigndesk_translate():
 
     @task(trigger_rule="all_done")  # after the English review, however it ended
     def translate_after_english() -> list[str]:
-        from foreigndesk.airflow_glue import translate_after_english
+        from foreigndesk.airflow_side.translate_tasks import translate_after_english
 
         return translate_after_english()
 

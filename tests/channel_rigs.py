@@ -16,16 +16,16 @@ from html.parser import HTMLParser
 
 import feedparser
 import requests
-
 from channel_servers import FaultyAPI, GraphServer, PortalServer
-from foreigndesk import ledger
-from foreigndesk.channels.fanpage import FanpageChannel, FanpageConfig
-from foreigndesk.channels.portal_feed import PortalFeedChannel
-from foreigndesk.channels.portal_push import PortalPushChannel, PushConfig
-from foreigndesk.channels.web import WebChannel
-from foreigndesk.publishing import RetryPolicy, publish
-from foreigndesk.settings import load_settings
-from foreigndesk.store import LocalStore
+from foreigndesk.core.settings import load_settings
+from foreigndesk.core.store import LocalStore
+from foreigndesk.publish import ledger
+from foreigndesk.publish.channels.fanpage import FanpageChannel, FanpageConfig
+from foreigndesk.publish.channels.portal_feed import PortalFeedChannel
+from foreigndesk.publish.channels.portal_push import PortalPushChannel, PushConfig
+from foreigndesk.publish.channels.web import WebChannel
+from foreigndesk.publish.policies import RetryPolicy
+from foreigndesk.publish.run import publish
 
 CHANNELS = ("portal-feed", "web", "portal-push", "fanpage")
 REMOTE = ("portal-push", "fanpage")

@@ -65,8 +65,8 @@ def pytest_sessionfinish(session, exitstatus):
 @pytest.fixture(scope="session")
 def demo_models() -> Path:
     """The three tiny demo packages, built offline and installed through argostranslate's real path."""
-    from foreigndesk.models import ensure_models
-    from foreigndesk.settings import DEFAULT_LANGUAGES
+    from foreigndesk.core.settings import DEFAULT_LANGUAGES
+    from foreigndesk.translate.models import ensure_models
 
     result = ensure_models(Path(os.environ["FOREIGNDESK_MODELS_DIR"]), DEFAULT_LANGUAGES)
     assert result["demo"] == ["vi-en", "en-zh", "en-ko"] or result["demo"] == [], result
@@ -84,7 +84,7 @@ def airflow_db() -> None:
 @pytest.fixture
 def desk(tmp_path, monkeypatch):
     """A fresh store and inbox for one test, wired through the same settings the DAGs read."""
-    from foreigndesk.settings import DEFAULT_OUTLETS
+    from foreigndesk.core.names import DEFAULT_OUTLETS
 
     store, inbox = tmp_path / "store", tmp_path / "inbox"
     for outlet in DEFAULT_OUTLETS:
@@ -100,11 +100,11 @@ def translate_example(tmp_path, demo_models):
 
     Returns ``(store, registered article, {language: draft})``.
     """
-    from foreigndesk.articles import parse_article
-    from foreigndesk.engine import shared_engine
-    from foreigndesk.intake import register
-    from foreigndesk.store import LocalStore
-    from foreigndesk.translation import translate_revision
+    from foreigndesk.core.store import LocalStore
+    from foreigndesk.intake.article_file import parse_article
+    from foreigndesk.intake.ingest import register
+    from foreigndesk.translate.engine import shared_engine
+    from foreigndesk.translate.pipeline import translate_revision
 
     def make(example_name: str, outlet: str):
         path = REPO / "content" / "examples" / example_name
@@ -136,7 +136,7 @@ _buckets = itertools.count(1)
 @pytest.fixture
 def s3_bucket(s3_endpoint):
     """A fresh, empty bucket on the loopback S3 server: (boto3 client, bucket name)."""
-    from foreigndesk.store import s3_client
+    from foreigndesk.core.store import s3_client
 
     client = s3_client(s3_endpoint)
     bucket = f"foreigndesk-test-{next(_buckets)}"

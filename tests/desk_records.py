@@ -2,7 +2,7 @@
 
 Publishing reads ``articles/<id>/<rev>/article.json`` (intake) and
 ``decisions/<id>/<rev>/<lang>/<attempt>.json`` (review, written through
-``review.write_decision``, which journals each decision first). Writing them
+``foreigndesk.core.decisions.write_decision``, which journals each decision first). Writing them
 directly keeps the publish tests fast and independent of the translation engine;
 the end-to-end test covers the real chain. Extra intake fields (``image``,
 ``publish_at`` …) are written into the JSON as intake writes them.
@@ -14,8 +14,10 @@ import dataclasses
 import json
 from datetime import datetime
 
-from foreigndesk.intake import Registered, article_key
-from foreigndesk.review import Decision, decision_key, write_decision
+from foreigndesk.core import records
+from foreigndesk.core.decisions import Decision, all_decisions, decision_key, write_decision
+from foreigndesk.core.revisions import Registered, article_key
+from foreigndesk.publish.publications import latest_approvals_of
 
 BODY = "Thai Nguyen and Gyeongsangbuk-do agreed to widen tourism cooperation.\n\n## Plans\n\n- Tea tourism\n- Art exchanges\n"
 
@@ -48,3 +50,18 @@ def approved_article(store, article_id: str, languages=("en", "zh", "ko"), revis
     put_article(store, article_id, revision, **extra)
     for language in languages:
         put_decision(store, article_id, revision, language, journaled_at=journaled_at)
+
+
+# ---- reading the records back, the way tests check them --------------------------------------
+
+
+def latest_approvals(store) -> list[Decision]:
+    """Per (article, language), the most recent approved decision in the whole store."""
+    return latest_approvals_of(all_decisions(store))
+
+
+def revisions_of(store, article_id: str) -> list[Registered]:
+    """Every registered revision of one article, oldest first."""
+    keys = [key for key in store.list(f"articles/{article_id}/") if key.endswith("/article.json")]
+    found = [records.load(store, Registered, key) for key in keys]
+    return sorted(found, key=lambda item: (item.registered_at, item.revision))

@@ -1,7 +1,7 @@
 """A translator stand-in that answers review tasks through Airflow's real REST app.
 
 ``dag.test()`` must run in the main thread and never resolves a
-Human-in-the-loop task by itself (DESIGN.md), so tests run this responder in a
+Human-in-the-loop task by itself (docs/airflow-hitl.md), so tests run this responder in a
 background thread: it logs in as the assigned reviewer with the auth manager's
 real token endpoint, lists pending reviews and PATCHes the answer, exactly as
 the UI does.

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from foreigndesk.articles import parse_article
-from foreigndesk.intake import Registered, register
-from foreigndesk.review import Decision, ReviewPlan, build_form, open_review, record_decision
-from foreigndesk.translation import load_draft
+from foreigndesk.core.decisions import Decision
+from foreigndesk.core.drafts import load_draft
+from foreigndesk.core.revisions import Registered
+from foreigndesk.intake.article_file import parse_article
+from foreigndesk.intake.ingest import register
+from foreigndesk.review.form import build_form
+from foreigndesk.review.rounds import ReviewPlan, open_review, record_decision
 
 Edit = Callable[[str], str]
 
@@ -38,8 +41,8 @@ def article_bytes(title: str, body: str, *, outlet: str = "tntv", languages: str
 
 def add_article(store, raw: bytes, name: str, outlet: str = "tntv", translate: bool = True,
                 glossary=None) -> Registered:
-    from foreigndesk.engine import shared_engine
-    from foreigndesk.translation import translate_revision
+    from foreigndesk.translate.engine import shared_engine
+    from foreigndesk.translate.pipeline import translate_revision
 
     article = register(store, parse_article(raw, name, outlet), raw, name)
     if translate:

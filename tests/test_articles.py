@@ -5,10 +5,16 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-
 from conftest import REPO
 from drops import BASE_BODY, article_bytes
-from foreigndesk.articles import ArticleError, html_flags, parse_article, revision_of, slugify, to_markdown
+from foreigndesk.intake.article_file import (
+    ArticleError,
+    html_flags,
+    parse_article,
+    revision_of,
+    slugify,
+    to_markdown,
+)
 
 OUTLETS = ("baothainguyen", "tntv")
 
@@ -165,7 +171,7 @@ def test_plain_text_with_angle_brackets_is_not_flagged():
 
 
 def test_feeds_escape_what_was_flagged():
-    from foreigndesk.render import render_markdown
+    from foreigndesk.publish.channels.render import render_markdown
 
     rendered = render_markdown("<script>alert('x')</script>\n\nĐoạn <b>hai</b>.")
     assert "<script>" not in rendered and "&lt;script&gt;" in rendered and "<b>" not in rendered

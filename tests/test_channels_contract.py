@@ -8,15 +8,13 @@ against it.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from datetime import datetime, timezone
 
 import pytest
-
 from channel_rigs import CHANNELS, make_rig, parse_page
 from desk_records import approved_article, put_article, put_decision
-from foreigndesk import ledger
-from foreigndesk.store import LocalStore
+from foreigndesk.core.store import LocalStore
+from foreigndesk.publish import ledger
 
 XSS_PAYLOADS = [
     "<script>alert(1)</script>",

@@ -13,10 +13,10 @@ import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
 from channel_rigs import REMOTE, make_rig
 from desk_records import approved_article, put_article, put_decision
-from foreigndesk import ledger, records
+from foreigndesk.core import records
+from foreigndesk.publish import ledger
 
 AMBIGUOUS_FAULTS = ("500_after_post", "timeout_after_post", "reset_after_post", "malformed_after_post")
 
@@ -121,7 +121,7 @@ def test_a_refused_connection_rests_the_channel_and_the_next_run_publishes(rig):
 
 
 def test_a_backlog_reaches_a_remote_channel_in_bounded_batches(rig):
-    from foreigndesk.publishing import RetryPolicy
+    from foreigndesk.publish.policies import RetryPolicy
 
     for number in range(3):
         approved_article(rig.store, f"b{number}")

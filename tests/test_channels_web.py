@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from channel_rigs import make_rig, parse_page
 from desk_records import approved_article, put_decision
 

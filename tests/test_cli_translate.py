@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from foreigndesk import cli
-from foreigndesk.memory import MemoryRecord, TranslationMemory
-from foreigndesk.store import LocalStore
+from foreigndesk.core.store import LocalStore
+from foreigndesk.translate.memory import MemoryRecord, TranslationMemory
 from test_translation import BODY, EXPECTED, GLOSSARY_CSV, SUMMARY, TITLE
 
 

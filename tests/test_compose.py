@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 import yaml
-
 from conftest import REPO
 
 AIRFLOW_COMPONENTS = {

@@ -14,13 +14,12 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import REPO
 
 pytestmark = pytest.mark.airflow
 
 DAG_IDS = {"foreigndesk_ingest", "foreigndesk_translate", "foreigndesk_publish"}
-HEAVY_MODULES = ["argostranslate", "boto3", "botocore", "ctranslate2", "onnxruntime", "foreigndesk.engine"]
+HEAVY_MODULES = ["argostranslate", "boto3", "botocore", "ctranslate2", "onnxruntime", "foreigndesk.translate.engine"]
 
 _PARSE_SCRIPT = """
 import json, sys, time
@@ -62,7 +61,7 @@ def test_dag_has_owner_tags_retries_and_docs(dagbag, dag_id):
 
 def test_review_never_retries_a_human_answer(dagbag):
     """A retried review would ask the translator again for a decision already recorded."""
-    from foreigndesk.review import ROUNDS
+    from foreigndesk.review.rounds import ROUNDS
 
     dag = dagbag.dags["foreigndesk_translate"]
     rounds = [task for task in dag.tasks if task.task_id.startswith("review.")]

@@ -15,8 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-from foreigndesk.demo_models import (
+from foreigndesk.translate.demo_models import (
     DEMO_PAIRS,
     LEXICONS,
     build_demo_package,
@@ -279,7 +278,7 @@ def test_building_twice_is_identical(built, argos_run, tmp_path):
 def test_cli_builds_the_same_packages(built, tmp_path):
     out = tmp_path / "cli"
     completed = subprocess.run(
-        [sys.executable, "-m", "foreigndesk.demo_models", str(out)],
+        [sys.executable, "-m", "foreigndesk.translate.demo_models", str(out)],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": str(PLUGINS)},

@@ -13,7 +13,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, TEST_PASSWORDS
 from hitl_responder import Responder, prefilled
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import socket
 
 import pytest
-
-from foreigndesk import engine as engine_module
-from foreigndesk.engine import ArgosEngine, MissingModel, split_pieces
-from foreigndesk.segment import PLACEHOLDER_STYLES
+from foreigndesk.translate import engine as engine_module
+from foreigndesk.translate.engine import ArgosEngine, MissingModel, split_pieces
+from foreigndesk.translate.placeholder_styles import PLACEHOLDER_STYLES
 
 VI = "Tỉnh Thái Nguyên hợp tác với Luông Pha Băng về du lịch. Chè Thái Nguyên nổi tiếng!"
 EN = "Province Thái Nguyên cooperation with Luông Pha Băng về tourism. Tea Thái Nguyên nổi tiếng!"
@@ -155,14 +154,14 @@ def test_placeholders_survive_both_pivot_hops_through_argostranslate(demo_models
 
 
 def test_double_underscore_placeholders_do_not_survive_argos(demo_models):
-    """Why __T0__ is not offered (DESIGN.md): Argos's decoder turns '_' into spaces."""
+    """Why __T0__ is not offered (docs/argos-offline.md): Argos's decoder turns '_' into spaces."""
     import argostranslate.translate
 
     assert "__T0__" not in argostranslate.translate.translate("__T0__ hợp tác", "vi", "zh")
 
 
 def test_engine_settings():
-    from foreigndesk.settings import SettingsError, load_settings
+    from foreigndesk.core.settings import SettingsError, load_settings
 
     settings = load_settings({"FOREIGNDESK_BEAM_SIZE": "1", "FOREIGNDESK_BATCH_TOKENS": "512",
                               "FOREIGNDESK_MAX_SENTENCE_TOKENS": "120", "FOREIGNDESK_PLACEHOLDER_STYLE": "{}",

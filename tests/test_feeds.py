@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import feedparser
-
-from foreigndesk.channels import Publication
-from foreigndesk.feeds import JSON_FEED_VERSION, build_json_feed, build_rss
+from foreigndesk.publish.channels import Publication
+from foreigndesk.publish.channels.portal_feed import JSON_FEED_VERSION, build_json_feed, build_rss
 
 SITE = "https://site.example"
 

@@ -6,9 +6,8 @@ import csv
 from pathlib import Path
 
 import pytest
-
 from foreigndesk import cli
-from foreigndesk.glossary import (
+from foreigndesk.translate.glossary import (
     OPTION_COLUMNS,
     REQUIRED_COLUMNS,
     Glossary,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from foreigndesk.human_pivot import draft_after_english, first_languages, later_languages
-from foreigndesk.review import build_form
-from foreigndesk.settings import SettingsError, load_settings
-from foreigndesk.store import LocalStore
-from foreigndesk.translation import load_draft, translate_revision
+from foreigndesk.core.drafts import load_draft
+from foreigndesk.core.settings import SettingsError, load_settings
+from foreigndesk.core.store import LocalStore
+from foreigndesk.review.form import build_form
+from foreigndesk.translate.human_pivot import draft_after_english, first_languages, later_languages
+from foreigndesk.translate.pipeline import translate_revision
 from quality_desk import add_article, article_bytes, open_for, review
 
 TITLE = "Hội chợ chè tỉnh Thái Nguyên"
@@ -18,7 +19,7 @@ BODY = "Hội chợ chè năm 2025 đón du khách.\n\n- Gian hàng chè\n"
 @pytest.fixture
 def english_first(tmp_path, demo_models):
     """An article whose English alone is drafted, as the translate task does with FOREIGNDESK_PIVOT=approved."""
-    from foreigndesk.engine import shared_engine
+    from foreigndesk.translate.engine import shared_engine
 
     store = LocalStore(tmp_path / "store")
     article = add_article(store, article_bytes(TITLE, BODY), "a.md", translate=False)
@@ -42,8 +43,8 @@ def test_modes_and_setting():
 
 
 def test_an_english_edit_reaches_the_chinese_and_korean_drafts(english_first):
-    from foreigndesk.airflow_glue import english_outcome
-    from foreigndesk.engine import shared_engine
+    from foreigndesk.translate.engine import shared_engine
+    from foreigndesk.translate.human_pivot import english_outcome
 
     store, article = english_first
     machine = load_draft(store, article.article_id, article.revision, "en")
@@ -62,11 +63,14 @@ def test_an_english_edit_reaches_the_chinese_and_korean_drafts(english_first):
     assert drafts["zh"].body == "旅游 fair 的 茶, 年 2025.\n\n- 茶 合作\n"
     assert drafts["ko"].title == "타이응우옌성 관광 fair"
     assert drafts["ko"].body == "관광 fair 의 차, 년 2025.\n\n- 차 협력\n"
-    assert drafts["zh"].pivot == {"from": "approved", "decision": english.reference, "reviewer": "reviewer_en"}
+    assert drafts["zh"].pivot == {"from": "approved", "decision": english.reference, "reviewer": "reviewer_en",
+                                  "units": {"title": "Thai Nguyen province tourism fair",
+                                            "body.1": "Tourism fair of tea, year 2025.",
+                                            "body.2": "Tea cooperation"}}
     assert drafts["zh"].model_name == "translate-en_zh-demo", "vi→en was never run for these units"
 
     form = build_form(store, article.article_id, article.revision, "zh")
-    assert "**Drafted from the approved English** (by reviewer_en" in form.body
+    assert "**Drafted from the approved English** (by reviewer\\_en)" in form.body  # names quoted as text
     assert "| | Tiếng Việt (source) | English (approved) | 中文 (machine) |" in form.body
     assert any(line.startswith("| Title |") and "Thai Nguyen province tourism fair" in line and "旅游" in line
                for line in form.body.splitlines())
@@ -74,9 +78,9 @@ def test_an_english_edit_reaches_the_chinese_and_korean_drafts(english_first):
 
 @pytest.mark.parametrize("answer", ["Reject", "expire"])
 def test_without_an_approved_english_the_machine_english_is_used_and_flagged(english_first, answer):
-    from foreigndesk.airflow_glue import english_outcome
-    from foreigndesk.engine import shared_engine
-    from foreigndesk.review import record_expiry
+    from foreigndesk.review.rounds import record_expiry
+    from foreigndesk.translate.engine import shared_engine
+    from foreigndesk.translate.human_pivot import english_outcome
 
     store, article = english_first
     if answer == "Reject":

@@ -51,9 +51,9 @@ def _task_times(run_id: str) -> dict[tuple[str, int], tuple]:
 
 def test_an_english_edit_reaches_zh_and_ko_reviews_opened_after_the_english_decision(desk, demo_models, airflow_db,
                                                                                      monkeypatch):
-    from foreigndesk.articles import parse_article
-    from foreigndesk.intake import register
-    from foreigndesk.store import LocalStore
+    from foreigndesk.core.store import LocalStore
+    from foreigndesk.intake.article_file import parse_article
+    from foreigndesk.intake.ingest import register
 
     monkeypatch.setenv("FOREIGNDESK_PIVOT", "approved")
     store = LocalStore(desk / "store")

@@ -14,10 +14,11 @@ import os
 from pathlib import Path
 
 import pytest
-
+from desk_records import revisions_of
 from drops import article_bytes
-from foreigndesk.intake import article_key, ingest_inbox, load_revision, revisions_of, source_key
-from foreigndesk.store import LocalStore, Store
+from foreigndesk.core.revisions import article_key, load_revision, source_key
+from foreigndesk.core.store import LocalStore, Store
+from foreigndesk.intake.ingest import ingest_inbox
 
 OUTLETS = ("baothainguyen", "tntv")
 
@@ -203,8 +204,8 @@ def test_the_same_bad_file_twice_is_kept_once(inbox, store):
 
 
 def test_a_file_that_changes_while_read_is_left_for_the_next_run(inbox, store):
-    from foreigndesk.intake import IntakeResult, ingest_drop
-    from foreigndesk.sources import DropFolder
+    from foreigndesk.intake.ingest import IntakeResult, ingest_drop
+    from foreigndesk.intake.sources import DropFolder
 
     path = drop(inbox, "tntv", "dang-chep.md", article_bytes(outlet="tntv"))
     (candidate,) = DropFolder(inbox / "tntv", "tntv").drops()
@@ -316,7 +317,7 @@ def test_the_batch_makes_fourteen_writes_so_every_crash_point_is_covered(inbox, 
 
 
 def test_a_drop_taken_by_a_concurrent_run_is_skipped_not_an_error(inbox, store):
-    from foreigndesk.sources import DropFolder
+    from foreigndesk.intake.sources import DropFolder
 
     drop(inbox, "tntv", "a.md", article_bytes(outlet="tntv", id="tntv-a"), age=20)
     second = drop(inbox, "tntv", "b.md", article_bytes(outlet="tntv", id="tntv-b"), age=10)
@@ -329,16 +330,16 @@ def test_a_drop_taken_by_a_concurrent_run_is_skipped_not_an_error(inbox, store):
 # --- the article journal: revisions whose translation never started ----------------------------
 
 def _register(store: Store, article_id: str, at=None, **fields):
-    from foreigndesk.articles import parse_article
-    from foreigndesk.intake import register
+    from foreigndesk.intake.article_file import parse_article
+    from foreigndesk.intake.ingest import register
 
     raw = article_bytes(id=article_id, **fields)
     return register(store, parse_article(raw, f"{article_id}.md", "baothainguyen"), raw, f"{article_id}.md", at=at)
 
 
 def test_the_journal_entry_is_written_before_the_record_and_names_the_revision(tmp_path):
-    from foreigndesk.intake import ARTICLES
-    from foreigndesk.journal import folder, parse
+    from foreigndesk.core.journal import folder, parse
+    from foreigndesk.core.revisions import ARTICLES
 
     store = CrashingStore(LocalStore(tmp_path / "store"), fail_on_write=0)
     article = _register(store, "btn-order")
@@ -354,9 +355,8 @@ def test_the_journal_entry_is_written_before_the_record_and_names_the_revision(t
 def test_a_registered_revision_is_untranslated_until_it_has_a_draft(tmp_path, demo_models):
     from datetime import datetime, timezone
 
-    from foreigndesk.engine import shared_engine
-    from foreigndesk.translation import untranslated_recent
-    from foreigndesk.translation import translate_revision
+    from foreigndesk.translate.engine import shared_engine
+    from foreigndesk.translate.pipeline import translate_revision, untranslated_recent
 
     store = LocalStore(tmp_path / "store")
     first = _register(store, "btn-first")
@@ -370,9 +370,9 @@ def test_a_registered_revision_is_untranslated_until_it_has_a_draft(tmp_path, de
 def test_only_the_window_counts_and_a_dangling_entry_is_ignored(tmp_path):
     from datetime import datetime, timedelta, timezone
 
-    from foreigndesk import journal
-    from foreigndesk.intake import ARTICLES, RETRIGGER_WINDOW
-    from foreigndesk.translation import untranslated_recent
+    from foreigndesk.core import journal
+    from foreigndesk.core.revisions import ARTICLES, RETRIGGER_WINDOW
+    from foreigndesk.translate.pipeline import untranslated_recent
 
     store = LocalStore(tmp_path / "store")
     now = datetime.now(timezone.utc)
@@ -409,9 +409,9 @@ class ListingStore(LocalStore):
 def test_the_cost_follows_the_window_not_the_archive(tmp_path, monkeypatch):
     from datetime import datetime, timedelta, timezone
 
-    from foreigndesk.intake import ARTICLES, RETRIGGER_WINDOW
-    from foreigndesk.translation import untranslated_recent
-    from foreigndesk.journal import folder, mark
+    from foreigndesk.core.journal import folder, mark
+    from foreigndesk.core.revisions import ARTICLES, RETRIGGER_WINDOW
+    from foreigndesk.translate.pipeline import untranslated_recent
 
     store = ListingStore(tmp_path / "store")
     now = datetime.now(timezone.utc)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from foreigndesk import journal
-from foreigndesk.store import LocalStore, check_key
+from foreigndesk.core import journal
+from foreigndesk.core.store import LocalStore, check_key
 
 MOMENT = datetime(2025, 3, 9, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=7)))
 

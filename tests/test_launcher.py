@@ -21,7 +21,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-
 from conftest import REPO
 
 pytestmark = pytest.mark.airflow
@@ -146,7 +145,6 @@ def test_reviewers_variable_is_created_once_and_the_chiefs_edit_is_kept(tmp_path
     """
     from airflow.models.variable import Variable
     from airflow.utils.session import create_session
-
     from foreigndesk.launcher import seed_reviewers
 
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "cli-home"), "AIRFLOW__CORE__FERNET_KEY": "",

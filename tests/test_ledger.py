@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from foreigndesk.core.store import LocalStore
+from foreigndesk.publish import ledger
 
-from foreigndesk import ledger
-from foreigndesk.store import LocalStore
-
-UNIT = ledger.Unit("fanpage", "a1", "en", "r1")
+UNIT = ledger.Delivery("fanpage", "a1", "en", "r1")
 
 
 @pytest.fixture
@@ -31,27 +30,27 @@ def test_a_claim_is_create_only(store):
 
 
 def test_state_follows_the_records(store):
-    assert ledger.unit_state(store, UNIT).state == ledger.DUE
+    assert ledger.delivery_state(store, UNIT).state == ledger.DUE
     ledger.claim(store, UNIT, 1, "d", "run")
-    state = ledger.unit_state(store, UNIT)
+    state = ledger.delivery_state(store, UNIT)
     assert (state.state, state.in_flight, state.attempts) == (ledger.UNCERTAIN, True, 1)
     ledger.record_failure(store, UNIT, 1, ledger.AMBIGUOUS, "HTTP 500")
-    state = ledger.unit_state(store, UNIT)
+    state = ledger.delivery_state(store, UNIT)
     assert (state.state, state.in_flight, state.reason) == (ledger.UNCERTAIN, False, "HTTP 500")
     ledger.claim(store, UNIT, 2, "d", "run")
     ledger.record_failure(store, UNIT, 2, ledger.NOT_SENT, "refused", "2025-03-15T11:00:00+00:00")
-    state = ledger.unit_state(store, UNIT)
+    state = ledger.delivery_state(store, UNIT)
     assert (state.state, state.not_before, state.unclear_attempts) == (ledger.RETRY, "2025-03-15T11:00:00+00:00", 1)
     ledger.claim(store, UNIT, 3, "d", "run")
     ledger.record_published(store, _proof(attempt=3))
-    state = ledger.unit_state(store, UNIT)
+    state = ledger.delivery_state(store, UNIT)
     assert (state.state, state.remote_id, state.attempts) == (ledger.PUBLISHED, "page_1", 3)
 
 
 def test_a_permanent_failure_is_final(store):
     ledger.claim(store, UNIT, 1, "d", "run")
     ledger.record_failure(store, UNIT, 1, ledger.PERMANENT, "HTTP 400: (#100) Invalid parameter")
-    state = ledger.unit_state(store, UNIT)
+    state = ledger.delivery_state(store, UNIT)
     assert state.state == ledger.FAILED and "Invalid parameter" in state.reason
 
 
@@ -60,7 +59,7 @@ def test_too_many_unclear_attempts_read_as_failed(store, monkeypatch):
     for attempt in (1, 2, 3):
         ledger.claim(store, UNIT, attempt, "d", "run")
         ledger.record_failure(store, UNIT, attempt, ledger.AMBIGUOUS, f"HTTP 50{attempt}")
-    state = ledger.unit_state(store, UNIT)
+    state = ledger.delivery_state(store, UNIT)
     assert state.state == ledger.FAILED and "gave up after 3 attempts" in state.reason and "HTTP 503" in state.reason
 
 
@@ -69,7 +68,7 @@ def test_refusals_do_not_count_towards_giving_up(store, monkeypatch):
     for attempt in (1, 2, 3):
         ledger.claim(store, UNIT, attempt, "d", "run")
         ledger.record_failure(store, UNIT, attempt, ledger.NOT_SENT, "HTTP 429", "2025-01-01T00:00:00+00:00")
-    assert ledger.unit_state(store, UNIT).state == ledger.RETRY
+    assert ledger.delivery_state(store, UNIT).state == ledger.RETRY
 
 
 def test_the_first_proof_stands(store):
@@ -81,7 +80,7 @@ def test_the_first_proof_stands(store):
 def test_publication_states_cover_every_unit_for_status(store):
     ledger.claim(store, UNIT, 1, "d", "run")
     ledger.record_published(store, _proof())
-    other = ledger.Unit("portal-feed", "a2", "zh", "r9")
+    other = ledger.Delivery("portal-feed", "a2", "zh", "r9")
     ledger.claim(store, other, 1, "d", "run")
     ledger.record_failure(store, other, 1, ledger.PERMANENT, "refused")
     states = ledger.publication_states(store)
@@ -94,6 +93,6 @@ def test_catalogue_and_previous_publication_pick_the_newest_revision(store):
     ledger.record_published(store, _proof(revision="r1", published_at="2025-03-15T10:00:00+00:00"))
     ledger.record_published(store, _proof(revision="r2", remote_id="page_1", published_at="2025-03-16T10:00:00+00:00"))
     assert [p.revision for p in ledger.published_records(store, "fanpage")] == ["r2"]
-    previous = ledger.previous_publication(store, ledger.Unit("fanpage", "a1", "en", "r3"))
+    previous = ledger.previous_publication(store, ledger.Delivery("fanpage", "a1", "en", "r3"))
     assert previous is not None and previous.revision == "r2"
-    assert ledger.previous_publication(store, ledger.Unit("fanpage", "a1", "en", "r1")).revision == "r2"
+    assert ledger.previous_publication(store, ledger.Delivery("fanpage", "a1", "en", "r1")).revision == "r2"

@@ -5,21 +5,22 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-
-from foreigndesk import records
-from foreigndesk.articles import parse_article
-from foreigndesk.intake import register
-from foreigndesk.memory import (
+from foreigndesk.core import records
+from foreigndesk.core.drafts import Draft, draft_key
+from foreigndesk.core.store import LocalStore
+from foreigndesk.intake.article_file import parse_article
+from foreigndesk.intake.ingest import register
+from foreigndesk.review.rounds import record_decision
+from foreigndesk.translate.memory import (
     MemoryRecord,
     TranslationMemory,
     aligned_units,
     memory_prefix,
     normalise,
+    rebuild_memory,
+    remember_decision,
     source_hash,
 )
-from foreigndesk.review import rebuild_memory, record_decision, remember_decision
-from foreigndesk.store import LocalStore
-from foreigndesk.translation import Draft, draft_key
 
 BODY = "## Hợp tác\n\nChè Thái Nguyên\nnổi tiếng.\n\n- Một\n- Hai\n\n![Đồi chè](a.jpg)\n"
 RAW = ("---\nid: btn-memory\ntitle: Chè và du lịch\noutlet: baothainguyen\napproved_by: An\n"

@@ -17,11 +17,17 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from foreigndesk import cli
-from foreigndesk.demo_models import build_demo_package
-from foreigndesk.engine import ArgosEngine
-from foreigndesk.models import MANIFEST, InstallError, ensure_models, install_source, installed_pairs, needed_pairs
+from foreigndesk.translate.demo_models import build_demo_package
+from foreigndesk.translate.engine import ArgosEngine
+from foreigndesk.translate.models import (
+    MANIFEST,
+    InstallError,
+    ensure_models,
+    install_source,
+    installed_pairs,
+    needed_pairs,
+)
 
 
 def _manifest(folder: Path, names: list[str] | None = None) -> None:

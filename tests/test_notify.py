@@ -15,11 +15,9 @@ from email.policy import default as default_policy
 
 import pytest
 import requests
-
+from foreigndesk.core.settings import load_settings
+from foreigndesk.review.notify import LogChannel, WebhookChannel, review_expired, review_opened, send_all
 from loopback_http import Receiver
-
-from foreigndesk.notify import LogChannel, WebhookChannel, review_expired, review_opened, send_all
-from foreigndesk.settings import load_settings
 
 LINK = "http://localhost:8080/dags/foreigndesk_translate/runs/r1/tasks/review.round_1/mapped/0/required_actions"
 SECRET = "s3cr3t-token"
@@ -79,7 +77,7 @@ def test_an_unreachable_webhook_does_not_raise(caplog):
 
 
 def test_the_glue_builds_the_webhook_from_its_airflow_connection_with_a_bearer_token(receiver, monkeypatch):
-    from foreigndesk.airflow_glue import notice_channels
+    from foreigndesk.airflow_side.connections import notice_channels
 
     monkeypatch.setenv("FOREIGNDESK_NOTIFY", "webhook")
     monkeypatch.setenv("AIRFLOW_CONN_FOREIGNDESK_WEBHOOK",
@@ -91,7 +89,7 @@ def test_the_glue_builds_the_webhook_from_its_airflow_connection_with_a_bearer_t
 
 
 def test_a_webhook_connection_without_a_url_is_refused_with_the_fix(monkeypatch):
-    from foreigndesk.airflow_glue import notice_channels
+    from foreigndesk.airflow_side.connections import notice_channels
 
     monkeypatch.setenv("FOREIGNDESK_NOTIFY", "webhook")
     monkeypatch.setenv("AIRFLOW_CONN_FOREIGNDESK_WEBHOOK", json.dumps({"conn_type": "http", "host": "chat.example"}))
@@ -100,7 +98,7 @@ def test_a_webhook_connection_without_a_url_is_refused_with_the_fix(monkeypatch)
 
 
 def test_notify_settings_are_checked(monkeypatch):
-    from foreigndesk.settings import SettingsError
+    from foreigndesk.core.settings import SettingsError
 
     with pytest.raises(SettingsError, match=r"FOREIGNDESK_NOTIFY names \['pager'\]"):
         load_settings({"FOREIGNDESK_NOTIFY": "log,pager"})
@@ -138,7 +136,7 @@ def smtp_server():
 
 
 def test_email_goes_through_airflows_smtp_provider(smtp_server, monkeypatch):
-    from foreigndesk.airflow_glue import notice_channels
+    from foreigndesk.airflow_side.connections import notice_channels
 
     mailbox, port = smtp_server
     monkeypatch.setenv("FOREIGNDESK_NOTIFY", "email")

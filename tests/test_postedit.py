@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from foreigndesk.postedit import Texts, check_edit, edit_distance, tokens, urls
+from foreigndesk.core.decisions import Texts
+from foreigndesk.review.postedit import check_edit, edit_distance, tokens, urls
 
 SOURCE = """Hội chợ OCOP đã khai mạc. Xem [chương trình](https://tntv.vn/ocop-2025).
 
@@ -46,7 +46,7 @@ def test_edit_distance_counts_word_edits(machine, final, expected):
 @pytest.mark.parametrize("exact_cells", [1_000_000, 16])
 def test_edit_distance_on_scattered_edits_exact_and_split(monkeypatch, exact_cells):
     """Beyond EXACT_CELLS the text is split at unchanged stretches: same figure for scattered edits."""
-    import foreigndesk.postedit as postedit
+    import foreigndesk.review.postedit as postedit
 
     monkeypatch.setattr(postedit, "EXACT_CELLS", exact_cells)
     machine = " ".join(f"w{i}" for i in range(300))

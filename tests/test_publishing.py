@@ -8,14 +8,14 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
 from channel_servers import GraphServer
-from desk_records import approved_article, put_article, put_decision
-from foreigndesk import ledger
+from desk_records import approved_article, latest_approvals, put_article, put_decision
 from foreigndesk.cli import main
-from foreigndesk.publishing import CHANNEL_NAMES, desk_channels, latest_approvals, publish, run_publish
-from foreigndesk.settings import load_settings
-from foreigndesk.store import LocalStore
+from foreigndesk.core.settings import load_settings
+from foreigndesk.core.store import LocalStore
+from foreigndesk.publish import ledger
+from foreigndesk.publish.channels import CHANNEL_NAMES
+from foreigndesk.publish.run import desk_channels, publish, run_publish
 
 
 class CountingStore(LocalStore):
@@ -195,8 +195,8 @@ def test_a_new_decision_after_a_quiet_run_goes_out_on_the_next_run(store):
 
 
 def test_a_journal_entry_without_its_decision_is_ignored_and_a_late_one_is_still_seen(store):
-    from foreigndesk import records
-    from foreigndesk.review import Decision, decision_key, journal_key
+    from foreigndesk.core import records
+    from foreigndesk.core.decisions import Decision, decision_key, journal_key
 
     approved_article(store, "a1", languages=("en",))
     _run(store)
@@ -278,8 +278,8 @@ def test_an_embargo_ripens_on_the_fast_path_without_a_journal_entry(store):
 
 
 def test_the_daily_sweep_finds_a_decision_the_journal_never_showed(store):
-    from foreigndesk import records
-    from foreigndesk.review import Decision, decision_key
+    from foreigndesk.core import records
+    from foreigndesk.core.decisions import Decision, decision_key
 
     now = datetime.now(timezone.utc)
     approved_article(store, "a1", languages=("en",))
@@ -300,7 +300,7 @@ def test_the_daily_sweep_finds_a_decision_the_journal_never_showed(store):
 
 def test_on_s3_a_quiet_run_is_two_reads_and_one_listing_after_the_mark(s3_bucket):
     """The same planner on the S3 store (moto's server on loopback): ListObjectsV2 with StartAfter=mark."""
-    from foreigndesk.store import S3Store
+    from foreigndesk.core.store import S3Store
 
     client, bucket = s3_bucket
     s3 = S3Store(client, bucket, "desk")
@@ -388,7 +388,7 @@ def test_cli_publish_with_a_uri_connection_and_a_missing_page_id(desk, monkeypat
 
 
 def test_connections_become_plain_settings(monkeypatch):
-    from foreigndesk.airflow_glue import env_connection, remote_channel_configs
+    from foreigndesk.airflow_side.connections import env_connection, remote_channel_configs
 
     env = {
         "AIRFLOW_CONN_FOREIGNDESK_FANPAGE": "https://:page-token-123@graph.example/v19.0?page_id=42",
@@ -406,7 +406,6 @@ def test_connections_become_plain_settings(monkeypatch):
 def test_the_dag_publishes_to_the_channels_whose_connections_exist(desk, graph, monkeypatch, airflow_db):
     """The real DAG, run with dag.test(): Airflow's Connection (from AIRFLOW_CONN_*) switches the fanpage on."""
     from airflow.dag_processing.dagbag import DagBag
-
     from conftest import REPO
 
     store = LocalStore(desk / "store")

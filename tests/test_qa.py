@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import pytest
+from foreigndesk.translate.glossary import Term
+from foreigndesk.translate.markdown_inline import inline_unit
+from foreigndesk.translate.memory import MemoryRecord
+from foreigndesk.translate.placeholders import mask, restore
+from foreigndesk.translate.qa import (
+    CHECKS,
+    Check,
+    DocumentResult,
+    SegmentResult,
+    numbers,
+    repeated_runs,
+    run_checks,
+)
 
-from foreigndesk.glossary import Entry
-from foreigndesk.memory import MemoryRecord
-from foreigndesk.qa import CHECKS, Check, DocumentResult, SegmentResult, numbers, repeated_runs, run_checks
-from foreigndesk.segment import inline_unit, mask, restore
-
-TEA = Entry("chè Thái Nguyên", "Thai Nguyen tea", "太原茶", "타이응우옌 차", "product", where="g.csv:2")
-TAN_CUONG = Entry("chè Tân Cương", "Tan Cuong tea", "太原新疆茶", "떤끄엉 차", "product",
+TEA = Term("chè Thái Nguyên", "Thai Nguyen tea", "太原茶", "타이응우옌 차", "product", where="g.csv:2")
+TAN_CUONG = Term("chè Tân Cương", "Tan Cuong tea", "太原新疆茶", "떤끄엉 차", "product",
                   forbidden={"en": ("Xinjiang",), "ko": ("신장",)}, where="g.csv:3")
-OLD_DEPT = Entry("Sở Thông tin và Truyền thông", "Department of Information and Communications", "信息传媒厅", "정보통신국",
+OLD_DEPT = Term("Sở Thông tin và Truyền thông", "Department of Information and Communications", "信息传媒厅", "정보통신국",
                  "government", note="Merged in 2025.", status="former", successor="Sở Khoa học và Công nghệ", where="g.csv:4")
-PROGRAMME = Entry("Việt Nam, you love?", "", "", "", "programme", dnt=True, where="g.csv:5")
+PROGRAMME = Term("Việt Nam, you love?", "", "", "", "programme", dnt=True, where="g.csv:5")
 
 
 def seg(source: str, target: str, language: str = "en", **extra) -> SegmentResult:

@@ -13,8 +13,8 @@ import pytest
 
 from conftest import REPO
 from foreigndesk.cli import main
-from foreigndesk.demo_models import LEXICONS, build_demo_package
-from foreigndesk.store import LocalStore
+from foreigndesk.core.store import LocalStore
+from foreigndesk.translate.demo_models import LEXICONS, build_demo_package
 from quality_desk import SENTENCES, add_reviewed
 
 

@@ -10,9 +10,9 @@ import sacrebleu
 from sacrebleu.metrics import TER
 
 from foreigndesk.cli import main
+from foreigndesk.core.store import LocalStore
 from foreigndesk.quality.approvals import load_approvals
 from foreigndesk.quality.scores import evaluate
-from foreigndesk.store import LocalStore
 from quality_desk import add_article, article_bytes, review
 
 FAIR = "Hội chợ chè năm 2025 đón du khách.\n"
@@ -92,7 +92,7 @@ def test_lang_and_since_filter(scored_store):
 
 def test_memory_segments_are_not_the_models(tmp_path, demo_models):
     """A paragraph served from translation memory is a reviewer's text: counted apart, not scored."""
-    from foreigndesk.review import remember_decision
+    from foreigndesk.translate.memory import remember_decision
 
     store = LocalStore(tmp_path / "store")
     first = add_article(store, article_bytes("Chè", "Chè Tân Cương.\n", languages="en"), "a.md")

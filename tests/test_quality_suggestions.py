@@ -9,9 +9,9 @@ import pytest
 
 from conftest import REPO
 from foreigndesk.cli import main
-from foreigndesk.glossary import check_glossary, load_glossary
+from foreigndesk.core.store import LocalStore
 from foreigndesk.quality.suggestions import replacements, suggest
-from foreigndesk.store import LocalStore
+from foreigndesk.translate.glossary import check_glossary, load_glossary
 from quality_desk import SENTENCES, add_article, add_reviewed, article_bytes, fix_term, review
 
 @pytest.fixture
@@ -69,8 +69,8 @@ def test_same_article_twice_counts_once_and_numbers_dates_glossary_terms_never(t
 
 def test_accept_writes_a_row_the_check_passes_and_the_next_translation_uses_it(tmp_path, demo_models, glossary_dir,
                                                                                capsys):
-    from foreigndesk.engine import shared_engine
-    from foreigndesk.translation import translate_revision
+    from foreigndesk.translate.engine import shared_engine
+    from foreigndesk.translate.pipeline import translate_revision
 
     store = LocalStore(tmp_path / "store")
     for number in range(3):

@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from conftest import REPO
-from foreigndesk.glossary import check_glossary, load_glossary
+from foreigndesk.core.store import LocalStore
 from foreigndesk.quality.suggestions import accept, dismiss, suggest
-from foreigndesk.store import LocalStore
+from foreigndesk.translate.glossary import check_glossary, load_glossary
 from quality_desk import add_article, article_bytes, review
 
 TERMS = {"hội chợ": ("fair", "博览会", "박람회"), "nông dân": ("farmers", "农民", "농민"),

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from foreigndesk.render import render_markdown, safe_url, sanitise
+from foreigndesk.publish.channels.render import render_markdown, safe_url, sanitise
 from test_channels_contract import XSS_PAYLOADS, _executable
 
 

@@ -7,18 +7,35 @@ import json
 import re
 
 import pytest
-
 from conftest import REPO
-from foreigndesk import records
-from foreigndesk.articles import parse_article
-from foreigndesk.intake import register
-from foreigndesk.review import (
-    APPROVED, EXPIRED, JOURNAL, NEEDS_FIX, REJECTED, Decision, ReviewPlan, build_form, current_request,
-    decision_key, decisions_for, journal_entry, journal_key, journal_mark, open_review, plan_review, quote, record_decision,
-    record_expiry, request_key, reviewers_for,
+from foreigndesk.core import records
+from foreigndesk.core.decisions import (
+    APPROVED,
+    EXPIRED,
+    JOURNAL,
+    NEEDS_FIX,
+    REJECTED,
+    Decision,
+    current_request,
+    decision_key,
+    decisions_for,
+    journal_entry,
+    journal_key,
+    journal_mark,
+    request_key,
 )
-from foreigndesk.store import LocalStore
-from foreigndesk.translation import draft_key, load_draft
+from foreigndesk.core.drafts import draft_key, load_draft
+from foreigndesk.core.store import LocalStore
+from foreigndesk.intake.article_file import parse_article
+from foreigndesk.intake.ingest import register
+from foreigndesk.review.form import build_form, quote, reviewers_for
+from foreigndesk.review.rounds import (
+    ReviewPlan,
+    open_review,
+    plan_review,
+    record_decision,
+    record_expiry,
+)
 
 EXAMPLE = REPO / "content" / "examples" / "tntv-le-hoi-tra-tan-cuong.md"
 WHEN = "2025-05-19T08:00:00+00:00"
@@ -92,8 +109,8 @@ def test_findings_errors_first_memory_hits_and_glossary_terms_marked(translated)
 
 def test_intake_flags_are_shown_before_the_checks(tmp_path, demo_models):
     """Raw HTML in a drop is accepted as text but flagged by intake; the reviewer sees the flag first."""
-    from foreigndesk.engine import shared_engine
-    from foreigndesk.translation import translate_revision
+    from foreigndesk.translate.engine import shared_engine
+    from foreigndesk.translate.pipeline import translate_revision
 
     store = LocalStore(tmp_path / "store")
     raw = EXAMPLE.read_bytes().replace("Du lịch chè là".encode(), "<script>alert(1)</script> Du lịch chè là".encode())
@@ -113,8 +130,8 @@ def test_quote_escapes_every_inline_markdown_and_html_character():
 
 def test_the_form_quotes_raw_html_and_markdown_in_the_article_as_text(tmp_path, demo_models):
     """The UI drops raw HTML and renders links: the form must show what the text really holds."""
-    from foreigndesk.engine import shared_engine
-    from foreigndesk.translation import translate_revision
+    from foreigndesk.translate.engine import shared_engine
+    from foreigndesk.translate.pipeline import translate_revision
 
     store = LocalStore(tmp_path / "store")
     payload = ("<img src=x onerror=alert(1)> [bấm](javascript:alert(1)) ![ảnh](https://tracker.invalid/p.png) "
@@ -133,8 +150,8 @@ def test_the_form_quotes_raw_html_and_markdown_in_the_article_as_text(tmp_path, 
 
 
 def test_a_correction_shows_what_changed_since_the_approved_revision(translated):
-    from foreigndesk.engine import shared_engine
-    from foreigndesk.translation import translate_revision
+    from foreigndesk.translate.engine import shared_engine
+    from foreigndesk.translate.pipeline import translate_revision
 
     store, article, drafts = translated
     approved_body = drafts["en"].body.replace("đã tham dự", "attended")
@@ -328,7 +345,7 @@ def test_a_crash_between_entry_and_record_leaves_only_the_harmless_entry(transla
 def test_journal_keys_read_back_and_sort_by_time():
     from datetime import datetime, timedelta, timezone
 
-    from foreigndesk.store import check_key
+    from foreigndesk.core.store import check_key
 
     moment = datetime(2025, 3, 9, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=7)))
     key = journal_key("btn--odd--id", "0123abcd", "zh-Hans", 12, moment)

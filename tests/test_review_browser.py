@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -26,7 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-
 from conftest import REPO, TEST_PASSWORDS
 
 if TYPE_CHECKING:
@@ -186,7 +184,7 @@ class Translator(threading.Thread):
 
     def _link(self) -> str:
         """The link the review notice carried, as recorded with the open attempt."""
-        from foreigndesk.review import current_request
+        from foreigndesk.core.decisions import current_request
 
         request = current_request(self.store, self.article.article_id, self.article.revision, "en")
         assert request is not None and request.link.startswith(self.server.base), request
@@ -226,9 +224,10 @@ def _draft_with_checks(store, article) -> None:
     """
     import dataclasses
 
-    from foreigndesk import records
-    from foreigndesk.engine import shared_engine
-    from foreigndesk.translation import draft_key, translate_revision
+    from foreigndesk.core import records
+    from foreigndesk.core.drafts import draft_key
+    from foreigndesk.translate.engine import shared_engine
+    from foreigndesk.translate.pipeline import translate_revision
 
     [draft] = translate_revision(store, shared_engine(), article.article_id, article.revision)
     checked = dataclasses.replace(
@@ -258,10 +257,9 @@ def review_in_chromium(raw: bytes, act: Callable[[Page], None], desk: Path, tmp_
     Returns ``(store, article, dag run, translator)`` once the translate run has ended.
     """
     from airflow.dag_processing.dagbag import DagBag
-
-    from foreigndesk.articles import parse_article
-    from foreigndesk.intake import register
-    from foreigndesk.store import LocalStore
+    from foreigndesk.core.store import LocalStore
+    from foreigndesk.intake.article_file import parse_article
+    from foreigndesk.intake.ingest import register
 
     ARTIFACTS.mkdir(exist_ok=True)
     store = LocalStore(desk / "store")
@@ -286,7 +284,7 @@ def review_in_chromium(raw: bytes, act: Callable[[Page], None], desk: Path, tmp_
 
 def test_reviewer_approves_an_edited_translation_in_chromium(desk, demo_models, airflow_db, chromium, tmp_path,
                                                              monkeypatch):
-    from foreigndesk.review import decisions_for
+    from foreigndesk.core.decisions import decisions_for
 
     def edit_and_approve(page: Page) -> None:
         body = page.locator("textarea")  # the one multiline field: the body
@@ -360,7 +358,7 @@ def test_raw_html_and_script_urls_in_an_article_stay_inert_in_the_review_form(de
     Guards the Markdown rendering of the Airflow UI (an upgrade could turn raw HTML on)
     and the form's own quoting (a pipe must not break the table).
     """
-    from foreigndesk.review import decisions_for
+    from foreigndesk.core.decisions import decisions_for
 
     seen: dict = {}
 

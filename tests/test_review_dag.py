@@ -18,7 +18,6 @@ import threading
 import time
 
 import pytest
-
 from conftest import REPO, TEST_PASSWORDS
 from hitl_responder import Responder, language_of, prefilled
 from loopback_http import Receiver
@@ -60,9 +59,9 @@ def hooks(monkeypatch):
 
 
 def _register(desk, text: bytes, name: str, outlet: str = "tntv") -> tuple[str, str]:
-    from foreigndesk.articles import parse_article
-    from foreigndesk.intake import register
-    from foreigndesk.store import LocalStore
+    from foreigndesk.core.store import LocalStore
+    from foreigndesk.intake.article_file import parse_article
+    from foreigndesk.intake.ingest import register
 
     article = register(LocalStore(desk / "store"), parse_article(text, name, outlet), text, name)
     return article.article_id, article.revision
@@ -100,8 +99,8 @@ def _states(run) -> dict[tuple[str, int], str]:
 
 
 def _decisions(desk, article, language):
-    from foreigndesk.review import decisions_for
-    from foreigndesk.store import LocalStore
+    from foreigndesk.core.decisions import decisions_for
+    from foreigndesk.core.store import LocalStore
 
     return decisions_for(LocalStore(desk / "store"), article[0], article[1], language)
 
@@ -227,8 +226,8 @@ def test_a_broken_approval_needs_a_fix_and_reopens_prefilled_until_fixed(desk, d
         (1, "needs_fix", False), (2, "needs_fix", False), (3, "approved", True)]
     assert "https://tntv.vn/ocop-2025" in decisions[2].body
 
-    from foreigndesk.publishing import latest_approvals
-    from foreigndesk.store import LocalStore
+    from desk_records import latest_approvals
+    from foreigndesk.core.store import LocalStore
 
     approvals = latest_approvals(LocalStore(desk / "store"))
     assert [(d.language, d.attempt) for d in approvals] == [("en", 3)]
@@ -297,9 +296,10 @@ def test_an_unanswered_review_expires_approves_nothing_and_tells_the_desk(desk, 
     assert [(d.attempt, d.outcome, d.approved, d.option, d.reviewer) for d in decisions] == [
         (1, "expired", False, "", "")]
 
-    from foreigndesk.publishing import latest_approvals, run_publish
-    from foreigndesk.settings import load_settings
-    from foreigndesk.store import LocalStore
+    from desk_records import latest_approvals
+    from foreigndesk.core.settings import load_settings
+    from foreigndesk.core.store import LocalStore
+    from foreigndesk.publish.run import run_publish
 
     store = LocalStore(desk / "store")
     assert latest_approvals(store) == []
@@ -326,8 +326,8 @@ def test_rounds_are_bounded_and_the_desk_hears_when_none_was_fixed(desk, demo_mo
 
     decisions = _decisions(desk, article, "en")
     assert [(d.attempt, d.outcome) for d in decisions] == [(1, "needs_fix"), (2, "needs_fix"), (3, "needs_fix")]
-    from foreigndesk.publishing import latest_approvals
-    from foreigndesk.store import LocalStore
+    from desk_records import latest_approvals
+    from foreigndesk.core.store import LocalStore
 
     assert latest_approvals(LocalStore(desk / "store")) == []
     [exhausted] = [n for n in hooks.json_bodies if n["kind"] == "fix_still_needed"]

@@ -5,18 +5,11 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-
-from foreigndesk.segment import (
-    PLACEHOLDER_STYLES,
-    Slot,
-    inline_unit,
-    join_sentences,
-    mask,
-    parse,
-    plain_text,
-    restore,
-    split_sentences,
-)
+from foreigndesk.translate.markdown import parse
+from foreigndesk.translate.markdown_inline import inline_unit, plain_text
+from foreigndesk.translate.placeholder_styles import PLACEHOLDER_STYLES
+from foreigndesk.translate.placeholders import Slot, mask, restore
+from foreigndesk.translate.sentences import join_sentences, split_sentences
 
 DOC = textwrap.dedent("""\
     # Tiêu đề **đậm** #

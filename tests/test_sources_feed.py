@@ -10,18 +10,19 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from email.utils import format_datetime, parsedate_to_datetime
 from datetime import datetime, timezone
+from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
-
-from foreigndesk import records
-from foreigndesk.intake import ingest, load_revision, revisions_of
-from foreigndesk.outlet_feed import FeedState, OutletFeed, html_to_markdown, item_id, state_key
-from foreigndesk.settings import DEFAULT_FEED_MARKERS
-from foreigndesk.store import LocalStore
+from desk_records import revisions_of
+from foreigndesk.core import records
+from foreigndesk.core.revisions import load_revision
+from foreigndesk.core.settings import DEFAULT_FEED_MARKERS
+from foreigndesk.core.store import LocalStore
+from foreigndesk.intake.ingest import ingest
+from foreigndesk.intake.outlet_feeds import FeedState, OutletFeed, html_to_markdown, item_id, state_key
 
 OUTLETS = ("baothainguyen", "tntv")
 
@@ -153,7 +154,7 @@ def test_rss_items_marked_for_foreign_information_are_registered(server, session
 
 
 def feed_item_guid_only(guid: str):
-    from foreigndesk.outlet_feed import FeedItem
+    from foreigndesk.intake.outlet_feeds import FeedItem
 
     return FeedItem(guid, "", "", "", [], "", "", "", "", "", b"", "xml")
 
@@ -253,8 +254,8 @@ def test_a_feed_that_is_not_a_feed_is_quarantined_byte_for_byte(server, session,
 
 
 def test_a_failing_feed_is_reported_and_does_not_stop_the_other_sources(server, session, store, tmp_path):
-    from foreigndesk.sources import DropFolder
     from drops import article_bytes
+    from foreigndesk.intake.sources import DropFolder
 
     server.status = 500
     (tmp_path / "tntv").mkdir()
@@ -270,7 +271,7 @@ def test_a_crash_before_the_cursor_is_saved_changes_nothing_on_the_re_run(server
     server.publish("/rss", two_item_rss(), "application/rss+xml")
     feed = OutletFeed(session, server.url + "/rss", "baothainguyen", store, DEFAULT_FEED_MARKERS)
     drops = list(feed.drops())  # the items were handled …
-    from foreigndesk.intake import IntakeResult, ingest_drop
+    from foreigndesk.intake.ingest import IntakeResult, ingest_drop
 
     first = IntakeResult()
     for item in drops:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-
+from desk_records import revisions_of
 from drops import article_bytes
-from foreigndesk.intake import ingest, revisions_of, source_key
-from foreigndesk.intake import configured_sources
-from foreigndesk.sources import S3Inbox
-from foreigndesk.store import S3Store
+from foreigndesk.core.revisions import source_key
+from foreigndesk.core.store import S3Store
+from foreigndesk.intake.ingest import configured_sources, ingest
+from foreigndesk.intake.sources import S3Inbox
 
 OUTLETS = ("baothainguyen", "tntv")
 
@@ -58,7 +58,7 @@ def test_a_crash_between_recording_and_removing_is_harmless(desk):
 
     (drop,) = inbox.drops()
     drop.remove = lambda: (_ for _ in ()).throw(Died("worker killed before the delete"))
-    from foreigndesk.intake import IntakeResult, ingest_drop
+    from foreigndesk.intake.ingest import IntakeResult, ingest_drop
 
     with pytest.raises(Died):
         ingest_drop(store, drop, IntakeResult(), OUTLETS)
@@ -75,7 +75,7 @@ def test_a_missing_inbox_bucket_is_a_reported_source_error(desk):
 
 
 def test_settings_name_one_s3_inbox_per_outlet(desk, tmp_path):
-    from foreigndesk.settings import load_settings
+    from foreigndesk.core.settings import load_settings
 
     client, bucket, store = desk
     settings = load_settings({"FOREIGNDESK_INBOX": str(tmp_path), "FOREIGNDESK_S3_INBOX": f"s3://{bucket}/inbox",

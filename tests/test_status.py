@@ -6,15 +6,15 @@ import json
 from datetime import datetime, timezone
 
 import pytest
-
 from conftest import REPO
-from foreigndesk.articles import parse_article
 from foreigndesk.cli import main
-from foreigndesk.intake import register
-from foreigndesk.review import ReviewPlan, build_form, open_review, record_decision, record_expiry
-from foreigndesk.settings import load_settings
+from foreigndesk.core.settings import load_settings
+from foreigndesk.core.store import LocalStore
+from foreigndesk.intake.article_file import parse_article
+from foreigndesk.intake.ingest import register
+from foreigndesk.review.form import build_form
+from foreigndesk.review.rounds import ReviewPlan, open_review, record_decision, record_expiry
 from foreigndesk.status import collect_status, format_status
-from foreigndesk.store import LocalStore
 
 NOW = datetime(2025, 5, 19, 10, 30, tzinfo=timezone.utc)
 
@@ -32,9 +32,9 @@ def _open(store, article, language, attempt, at):
 @pytest.fixture
 def desk_store(tmp_path, demo_models):
     """Four articles in every state the desk knows."""
-    from foreigndesk.engine import shared_engine
-    from foreigndesk.publishing import desk_channels, publish
-    from foreigndesk.translation import translate_revision
+    from foreigndesk.publish.run import desk_channels, publish
+    from foreigndesk.translate.engine import shared_engine
+    from foreigndesk.translate.pipeline import translate_revision
 
     store = LocalStore(tmp_path / "store")
 
@@ -102,8 +102,8 @@ def test_language_figures(desk_store):
 
 
 def test_an_approval_not_yet_published_waits_for_the_publisher(tmp_path, demo_models):
-    from foreigndesk.engine import shared_engine
-    from foreigndesk.translation import translate_revision
+    from foreigndesk.translate.engine import shared_engine
+    from foreigndesk.translate.pipeline import translate_revision
 
     store = LocalStore(tmp_path / "store")
     raw = _article("Hội chợ OCOP", "en")
@@ -142,10 +142,10 @@ def test_an_empty_store_says_so(tmp_path):
 def test_a_channel_that_refused_the_post_shows_as_failed_with_its_reason(tmp_path, demo_models):
     """A permanent 4xx from the fanpage (a real Graph API stand-in on loopback) is visible, not retried."""
     from channel_servers import GraphServer
-    from foreigndesk.channels.fanpage import FanpageConfig
-    from foreigndesk.engine import shared_engine
-    from foreigndesk.publishing import run_publish
-    from foreigndesk.translation import translate_revision
+    from foreigndesk.publish.channels.fanpage import FanpageConfig
+    from foreigndesk.publish.run import run_publish
+    from foreigndesk.translate.engine import shared_engine
+    from foreigndesk.translate.pipeline import translate_revision
 
     store = LocalStore(tmp_path / "store")
     raw = _article("Hội chợ OCOP", "en")

@@ -11,8 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
-
-from foreigndesk.store import LocalStore, RecordExists, S3Store, StoreError, open_store
+from foreigndesk.core.store import LocalStore, RecordExists, S3Store, StoreError, open_store
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -178,7 +177,7 @@ def test_open_store_reads_the_standard_aws_endpoint_setting(s3_bucket, s3_endpoi
 
 
 def test_a_missing_bucket_is_named_in_the_error(s3_endpoint):
-    from foreigndesk.store import s3_client
+    from foreigndesk.core.store import s3_client
 
     store = S3Store(s3_client(s3_endpoint), "no-such-bucket-here")
     with pytest.raises(StoreError, match="bucket 'no-such-bucket-here' does not exist"):

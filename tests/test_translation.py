@@ -1,7 +1,7 @@
 """The translate stage with the real engine and the demo packages (installed through argostranslate).
 
 The expected outputs below were derived by hand from the demo lexicon
-(foreigndesk.demo_models.LEXICONS: a word swaps only where it starts a word and
+(foreigndesk.translate.demo_models.LEXICONS: a word swaps only where it starts a word and
 the next piece starts a new one; everything else is copied) and the small test
 glossary, then confirmed. The engine is the real one; ``CountingEngine`` only
 records the calls it passes through, so the tests can see how often the model ran.
@@ -13,16 +13,16 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
-from foreigndesk import records
-from foreigndesk.articles import parse_article
-from foreigndesk.engine import ArgosEngine
-from foreigndesk.glossary import load_glossary
-from foreigndesk.intake import register
-from foreigndesk.memory import MemoryRecord, TranslationMemory
-from foreigndesk.review import record_decision, remember_decision
-from foreigndesk.store import LocalStore
-from foreigndesk.translation import SourceText, draft_key, load_draft, translate_revision, translate_texts
+from foreigndesk.core import records
+from foreigndesk.core.drafts import draft_key, load_draft
+from foreigndesk.core.store import LocalStore
+from foreigndesk.intake.article_file import parse_article
+from foreigndesk.intake.ingest import register
+from foreigndesk.review.rounds import record_decision
+from foreigndesk.translate.engine import ArgosEngine
+from foreigndesk.translate.glossary import load_glossary
+from foreigndesk.translate.memory import MemoryRecord, TranslationMemory, remember_decision
+from foreigndesk.translate.pipeline import SourceText, translate_revision, translate_texts
 
 GLOSSARY_CSV = """\
 vi,en,zh,ko,kind,note,variants,forbidden_en,forbidden_zh,forbidden_ko,dnt
@@ -340,6 +340,19 @@ def test_drafts_are_written_once_with_findings(engine, glossary, tmp_path):
     assert counting.calls == [] and [d.created_at for d in again] == [d.created_at for d in drafts]
 
 
+def test_foreigndesk_languages_limits_what_is_translated(engine, glossary, tmp_path, monkeypatch):
+    """A desk configured for English and Chinese writes no Korean draft (and so opens no Korean review)."""
+    store = LocalStore(tmp_path / "store")
+    article = _register(store, _article_bytes())
+    monkeypatch.setenv("FOREIGNDESK_LANGUAGES", "en,zh")
+    counting = CountingEngine(engine)
+    drafts = translate_revision(store, counting, article.article_id, article.revision, glossary=glossary)
+    assert [d.language for d in drafts] == ["en", "zh"]
+    assert not store.exists(draft_key(article.article_id, article.revision, "ko"))
+    assert ("en", "ko") not in [(call[0], call[1]) for call in counting.calls]
+    assert [d.units for d in drafts][0]["title"] == drafts[0].title, "the draft carries its units"
+
+
 class DroppingEngine(CountingEngine):
     """The real engine, then a crafted defect: every '[1]' is removed from the English output."""
 
@@ -382,7 +395,7 @@ def test_an_image_in_approved_english_pivots_its_alt_and_title(engine, glossary,
 
 
 def test_the_review_form_lists_the_findings(engine, glossary, tmp_path):
-    from foreigndesk.review import build_form
+    from foreigndesk.review.form import build_form
 
     store = LocalStore(tmp_path / "store")
     article = _register(store, _article_bytes())

@@ -12,10 +12,8 @@ import os
 import sys
 from pathlib import Path
 
-from foreigndesk.channels import CHANNEL_NAMES
-from foreigndesk.settings import REPO_ROOT, SettingsError, load_settings
-
-#: Kept here (not imported from publishing) so `--help` stays fast; tests check both lists agree.
+from foreigndesk.core.settings import REPO_ROOT, SettingsError, load_settings
+from foreigndesk.publish.channels import CHANNEL_NAMES
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -37,8 +35,8 @@ def cmd_seed_reviewers(args: argparse.Namespace) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Exit 0 when the run worked (quarantines included); 1 when a source or the store failed."""
-    from foreigndesk.intake import run_intake
-    from foreigndesk.store import StoreError, s3_client
+    from foreigndesk.core.store import StoreError, s3_client
+    from foreigndesk.intake.ingest import run_intake
 
     settings = load_settings()
     inbox = Path(args.inbox) if args.inbox else None
@@ -70,14 +68,14 @@ REMOTE_CONNECTION_VARIABLES = ("AIRFLOW_CONN_FOREIGNDESK_FANPAGE", "AIRFLOW_CONN
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from foreigndesk.publishing import run_publish
-    from foreigndesk.store import open_store
+    from foreigndesk.core.store import open_store
+    from foreigndesk.publish.run import run_publish
 
     settings = load_settings()
     fanpage = push = None
     if any(os.environ.get(name) for name in REMOTE_CONNECTION_VARIABLES):
         # The same Connections the DAG uses, parsed by Airflow's own code (imported only when needed).
-        from foreigndesk.airflow_glue import env_connection, remote_channel_configs
+        from foreigndesk.airflow_side.connections import env_connection, remote_channel_configs
 
         try:
             fanpage, push = remote_channel_configs(env_connection)
@@ -117,12 +115,11 @@ def _print_publish(result) -> None:  # type: ignore[no-untyped-def]
 def cmd_status(args: argparse.Namespace) -> int:
     from datetime import datetime, timezone
 
+    from foreigndesk.core.store import open_store
+    from foreigndesk.quality.scores import evaluate, format_evaluation
     from foreigndesk.status import collect_status, format_status
-    from foreigndesk.store import open_store
 
     settings = load_settings()
-    from foreigndesk.quality.scores import evaluate, format_evaluation
-
     store = open_store(args.store or settings.store)
     report = collect_status(store, datetime.now(timezone.utc), settings.languages)
     scores = evaluate(store, languages=settings.languages, overall_only=True)
@@ -146,7 +143,7 @@ def _since(value: str | None):
 
 def cmd_models_evaluate(args: argparse.Namespace) -> int:
     from foreigndesk.quality.scores import evaluate, format_evaluation
-    from foreigndesk.store import open_store
+    from foreigndesk.core.store import open_store
 
     settings = load_settings()
     result = evaluate(open_store(args.store or settings.store), args.lang, _since(args.since), settings.languages)
@@ -154,8 +151,18 @@ def cmd_models_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_memory_rebuild(args: argparse.Namespace) -> int:
+    """Feed every recorded decision to the translation memory, e.g. after restoring a store from backup."""
+    from foreigndesk.core.store import open_store
+    from foreigndesk.translate.memory import rebuild_memory
+
+    written = rebuild_memory(open_store(args.store or load_settings().store))
+    print(f"translation memory: {written} new unit(s) remembered from the recorded approvals")
+    return 0
+
+
 def cmd_models_ensure(args: argparse.Namespace) -> int:
-    from foreigndesk.models import InstallError, ensure_models
+    from foreigndesk.translate.models import InstallError, ensure_models
 
     settings = load_settings()
     try:
@@ -171,13 +178,12 @@ def cmd_models_ensure(args: argparse.Namespace) -> int:
 
 
 def cmd_models_install(args: argparse.Namespace) -> int:
-    from foreigndesk.models import InstallError, install_source
+    from foreigndesk.core.store import s3_client
+    from foreigndesk.translate.models import InstallError, install_source
 
-    client = None
-    if args.source.startswith("s3://"):
-        import boto3  # credentials and endpoint from the standard AWS settings (AWS_*, AWS_ENDPOINT_URL_S3)
-
-        client = boto3.client("s3")
+    # Credentials and endpoint from the standard AWS settings (AWS_*, AWS_ENDPOINT_URL_S3), built the
+    # one way the desk builds S3 clients (path-style addressing for a self-hosted endpoint).
+    client = s3_client() if args.source.startswith("s3://") else None
     try:
         packages = install_source(args.source, s3_client=client)
     except InstallError as error:
@@ -205,12 +211,12 @@ def _read_article_file(path: Path) -> tuple[str, str, str]:
 
 
 def cmd_translate(args: argparse.Namespace) -> int:
-    from foreigndesk.engine import ArgosEngine, MissingModel
-    from foreigndesk.glossary import GlossaryError, load_glossary
-    from foreigndesk.memory import TranslationMemory
-    from foreigndesk.segment import PLACEHOLDER_STYLES
-    from foreigndesk.store import StoreError, open_store
-    from foreigndesk.translation import SourceText, translate_texts
+    from foreigndesk.core.store import StoreError, open_store
+    from foreigndesk.translate.engine import ArgosEngine, MissingModel
+    from foreigndesk.translate.glossary import GlossaryError, load_glossary
+    from foreigndesk.translate.memory import TranslationMemory
+    from foreigndesk.translate.pipeline import SourceText, translate_texts
+    from foreigndesk.translate.placeholder_styles import PLACEHOLDER_STYLES
 
     settings = load_settings()
     languages = tuple(lang.strip() for lang in args.lang.split(",") if lang.strip())
@@ -246,7 +252,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
 
 
 def cmd_glossary_check(args: argparse.Namespace) -> int:
-    from foreigndesk.glossary import check_glossary
+    from foreigndesk.translate.glossary import check_glossary
 
     folder = Path(args.dir) if args.dir else load_settings().glossary_dir
     entries, problems = check_glossary(folder)
@@ -261,8 +267,8 @@ def cmd_glossary_check(args: argparse.Namespace) -> int:
 
 
 def _suggestion_context(args: argparse.Namespace):
-    from foreigndesk.glossary import load_glossary
-    from foreigndesk.store import open_store
+    from foreigndesk.translate.glossary import load_glossary
+    from foreigndesk.core.store import open_store
 
     settings = load_settings()
     folder = Path(args.dir) if getattr(args, "dir", None) else settings.glossary_dir
@@ -309,9 +315,9 @@ def cmd_glossary_dismiss(args: argparse.Namespace) -> int:
 
 
 def cmd_models_compare(args: argparse.Namespace) -> int:
-    from foreigndesk.models import InstallError
+    from foreigndesk.translate.models import InstallError
     from foreigndesk.quality.compare import CompareError, compare_package, format_comparison
-    from foreigndesk.store import open_store
+    from foreigndesk.core.store import open_store
 
     settings = load_settings()
     try:
@@ -325,8 +331,8 @@ def cmd_models_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_models_list(args: argparse.Namespace) -> int:
-    from foreigndesk.demo_models import is_demo_package_dir
-    from foreigndesk.models import installed_pairs
+    from foreigndesk.translate.demo_models import is_demo_package_dir
+    from foreigndesk.translate.models import installed_pairs
 
     rows = [
         {"pair": f"{a}-{b}", "path": str(path), "demo": is_demo_package_dir(path)}
@@ -341,7 +347,7 @@ def cmd_models_list(args: argparse.Namespace) -> int:
 
 
 def cmd_models_build_demo(args: argparse.Namespace) -> int:
-    from foreigndesk.demo_models import build_demo_packages
+    from foreigndesk.translate.demo_models import build_demo_packages
 
     for path in build_demo_packages(Path(args.out)):
         print(path)
@@ -415,6 +421,10 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
 
+    memory = commands.add_parser("memory", help="the translation memory").add_subparsers(dest="memory", required=True)
+    rebuild = memory.add_parser("rebuild", help="feed every recorded approval to the memory (idempotent)")
+    rebuild.add_argument("--store", help="store folder or s3:// URL (default: FOREIGNDESK_STORE)")
+    rebuild.set_defaults(func=cmd_memory_rebuild)
     models = commands.add_parser("models", help="translation models").add_subparsers(dest="models", required=True)
     ensure = models.add_parser("ensure", help="install models/ and fill missing pairs with demo models")
     ensure.add_argument("--models-dir")

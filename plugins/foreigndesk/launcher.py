@@ -22,7 +22,13 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from foreigndesk.settings import DEFAULT_LANGUAGES, DEFAULT_REVIEWERS, REPO_ROOT, REVIEWERS_VARIABLE, load_settings
+from foreigndesk.core.settings import (
+    DEFAULT_LANGUAGES,
+    DEFAULT_REVIEWERS,
+    REPO_ROOT,
+    REVIEWERS_VARIABLE,
+    load_settings,
+)
 
 DESK_USERS = {
     "admin": "admin",

@@ -16,13 +16,22 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from foreigndesk import records
-from foreigndesk.intake import Registered
-from foreigndesk.ledger import FAILED, PUBLISHED as CHANNEL_PUBLISHED, UnitState, publication_states
-from foreigndesk.review import (APPROVED, EXPIRED, NEEDS_FIX, REJECTED, Decision, all_decisions, current_request,
-                                decisions_for)
-from foreigndesk.store import Store
-from foreigndesk.translation import draft_key
+from foreigndesk.core import records
+from foreigndesk.core.decisions import (
+    APPROVED,
+    EXPIRED,
+    NEEDS_FIX,
+    REJECTED,
+    Decision,
+    all_decisions,
+    current_request,
+    decisions_for,
+)
+from foreigndesk.core.drafts import draft_key
+from foreigndesk.core.revisions import Registered
+from foreigndesk.core.store import Store
+from foreigndesk.publish.ledger import FAILED, DeliveryState, publication_states
+from foreigndesk.publish.ledger import PUBLISHED as CHANNEL_PUBLISHED
 
 TRANSLATING, IN_REVIEW, PUBLISHED = "translating", "in review", "published"
 _STATE_NAMES = {APPROVED: "approved", REJECTED: "rejected", NEEDS_FIX: "needs fix", EXPIRED: "expired"}
@@ -82,13 +91,13 @@ def latest_revisions(store: Store) -> list[Registered]:
     return sorted(newest.values(), key=lambda a: a.registered_at)
 
 
-def _channel_view(states: list[UnitState]) -> dict[str, str]:
+def _channel_view(states: list[DeliveryState]) -> dict[str, str]:
     return {state.channel: f"{state.state}: {state.reason}" if state.state == FAILED and state.reason else state.state
             for state in states}
 
 
 def language_status(
-    store: Store, article: Registered, language: str, now: datetime, publications: list[UnitState] | None = None
+    store: Store, article: Registered, language: str, now: datetime, publications: list[DeliveryState] | None = None
 ) -> ArticleStatus:
     """One language of one revision; ``publications`` are the ledger's states for it, one per channel."""
     channels = _channel_view(publications or [])
@@ -133,7 +142,7 @@ def language_stats(language: str, decisions: list[Decision]) -> LanguageStats:
 
 
 def collect_status(store: Store, now: datetime, languages: tuple[str, ...]) -> StatusReport:
-    publications: dict[tuple[str, str, str], list[UnitState]] = defaultdict(list)
+    publications: dict[tuple[str, str, str], list[DeliveryState]] = defaultdict(list)
     for state in publication_states(store):
         publications[(state.article_id, state.revision, state.language)].append(state)
     rows = [language_status(store, article, language, now, publications[(article.article_id, article.revision, language)])

@@ -2,7 +2,7 @@
 
 A segment is a translation unit as the translate stage cuts it (title, summary,
 each heading, paragraph, list item, cell …), aligned the way the translation
-memory aligns them (:func:`foreigndesk.memory.aligned_units`): title and summary
+memory aligns them (:func:`foreigndesk.translate.memory.aligned_units`): title and summary
 always, body units only when the text kept the source's structure. When a
 reviewer restructured the body (merged or split paragraphs), the whole body is
 one segment, so nothing the reviewer changed is left out of a score.
@@ -17,12 +17,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from foreigndesk.intake import Registered, load_revision
-from foreigndesk.memory import aligned_units
-from foreigndesk.review import Decision, all_decisions
-from foreigndesk.segment import parse
-from foreigndesk.store import Store
-from foreigndesk.translation import Draft, draft_key, load_draft
+from foreigndesk.core.decisions import Decision, all_decisions
+from foreigndesk.core.drafts import Draft, draft_key, load_draft
+from foreigndesk.core.revisions import Registered, load_revision
+from foreigndesk.core.store import Store
+from foreigndesk.translate.markdown import parse
+from foreigndesk.translate.memory import aligned_units
 
 WHOLE_BODY = "body"
 

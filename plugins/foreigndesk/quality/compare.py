@@ -34,11 +34,11 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from foreigndesk.models import PackageFile, installed_pairs, read_package_file
+from foreigndesk.core.names import SOURCE_LANGUAGE
+from foreigndesk.core.store import Store
 from foreigndesk.quality.approvals import Approval, Segment, latest_articles, load_approvals, segments_of
 from foreigndesk.quality.scores import metrics_for
-from foreigndesk.settings import SOURCE_LANGUAGE
-from foreigndesk.store import Store
+from foreigndesk.translate.models import PackageFile, installed_pairs, read_package_file
 
 RESAMPLES = 1000
 #: sacrebleu's default seed (``SACREBLEU_SEED``); the difference interval uses the same resamples as its test.

@@ -10,7 +10,7 @@ Reads JSON on stdin — ``{"sources": [{title, summary, body, languages}],
 "glossary_dir", "style", "install": path or null}`` — and writes JSON on stdout:
 per source, per language, the translated title, summary, body, QA findings and
 the models used. The pipeline is the translate stage's own
-(:func:`foreigndesk.translation.translate_texts`: glossary masking, the English
+(:func:`foreigndesk.translate.pipeline.translate_texts`: glossary masking, the English
 pivot, QA) without translation memory, which would hand back the approved texts
 the passes are scored against.
 
@@ -41,11 +41,11 @@ def forbid_network() -> None:
 
 
 def run(request: dict) -> dict:
-    from foreigndesk.engine import ArgosEngine
-    from foreigndesk.glossary import load_glossary
-    from foreigndesk.segment import PLACEHOLDER_STYLES
-    from foreigndesk.settings import load_settings
-    from foreigndesk.translation import SourceText, translate_texts
+    from foreigndesk.core.settings import load_settings
+    from foreigndesk.translate.engine import ArgosEngine
+    from foreigndesk.translate.glossary import load_glossary
+    from foreigndesk.translate.pipeline import SourceText, translate_texts
+    from foreigndesk.translate.placeholder_styles import PLACEHOLDER_STYLES
 
     if request.get("install"):
         import argostranslate.package

@@ -26,8 +26,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 
+from foreigndesk.core.store import RecordExists, Store
 from foreigndesk.quality.approvals import Approval, load_approvals
-from foreigndesk.store import RecordExists, Store
 
 #: Where each decision's segment statistics are kept once computed (a cache of derived, unchanging numbers).
 STATS_PREFIX = "quality-stats"

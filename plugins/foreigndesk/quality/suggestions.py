@@ -35,10 +35,17 @@ from dataclasses import asdict, dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from foreigndesk import records
-from foreigndesk.glossary import OPTION_COLUMNS, REQUIRED_COLUMNS, TARGET_LANGUAGES, Glossary, check_glossary, fold
+from foreigndesk.core import records
+from foreigndesk.translate.glossary import (
+    OPTION_COLUMNS,
+    REQUIRED_COLUMNS,
+    TARGET_LANGUAGES,
+    Glossary,
+    check_glossary,
+    fold,
+)
+from foreigndesk.core.store import Store
 from foreigndesk.quality.approvals import Approval, load_approvals
-from foreigndesk.store import Store
 
 DEFAULT_MIN_COUNT = 3
 #: Of the articles whose machine text has the phrase, the share where reviewers made this very

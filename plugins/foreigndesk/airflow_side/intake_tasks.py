@@ -1,0 +1,64 @@
+"""The ingest DAG's task bodies: take the drops in, start one translate run per revision."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from airflow.sdk import get_current_context
+from foreigndesk.airflow_side.desk import s3_client_for, translate_run_id
+from foreigndesk.core.settings import load_settings
+from foreigndesk.core.store import open_store
+
+SOURCE_ERRORS_XCOM = "source_errors"
+
+
+def register_drops() -> list[dict[str, Any]]:
+    """Ingest every configured source; return one TriggerDagRunOperator kwargs per revision to start.
+
+    Sources that could not be read are pushed as the ``source_errors`` XCom and failed on by
+    :func:`report_source_errors` once the translations of everything else have started.
+
+    The revisions are those whose drop was handled this run, then every revision of the article
+    journal's last day that has no draft yet (:func:`foreigndesk.translate.pipeline.untranslated_recent`): a
+    trigger that failed for good after its drop left the source is retried by the next run. Run ids
+    are derived, so the trigger is skipped wherever the run exists, whatever its state.
+    """
+    from functools import cache
+
+    from foreigndesk.intake.ingest import run_intake
+    from foreigndesk.translate.pipeline import untranslated_recent
+
+    settings = load_settings()
+    make_client = cache(lambda: s3_client_for(settings))
+    result = run_intake(settings, make_client)
+    for item in result.accepted:
+        flagged = f" — FLAGGED: {'; '.join(item.flags)}" if item.flags else ""
+        print(f"registered {item.article_id} revision {item.revision} from {item.source_file}{flagged}")
+    for item in result.quarantined:
+        print(f"quarantined {item['file']}: {item['reason']}")
+    for location in result.waiting:
+        print(f"still being copied in, left for the next run: {location}")
+    get_current_context()["ti"].xcom_push(key=SOURCE_ERRORS_XCOM, value=result.errors)
+    store = open_store(settings.store, make_client() if settings.store.startswith("s3://") else None)
+    revisions = result.revisions()
+    for article_id, revision in untranslated_recent(store, datetime.now(timezone.utc)):
+        if (article_id, revision) not in revisions:
+            print(f"no draft yet for {article_id} revision {revision}: its translate run is started unless it exists")
+            revisions.append((article_id, revision))
+    return [
+        {
+            "trigger_run_id": translate_run_id(article_id, revision),
+            "conf": {"article_id": article_id, "revision": revision},
+        }
+        for article_id, revision in revisions
+    ]
+
+
+def report_source_errors() -> None:
+    """Fail the ingest run, visibly, when a source could not be read (the others were ingested)."""
+    errors = get_current_context()["ti"].xcom_pull(task_ids="register_drops", key=SOURCE_ERRORS_XCOM)
+    if errors is None:
+        raise RuntimeError("register_drops did not finish; see its log")
+    if errors:
+        raise RuntimeError("some sources could not be read: " + " | ".join(errors))

@@ -1,0 +1,163 @@
+"""The review operator: Airflow's HITL form, opened and answered through the review stage's functions.
+
+The state machine (which attempt opens, what an answer or a timeout leaves
+behind, when the desk is told) is plain Python in
+:mod:`foreigndesk.review.rounds`; this adapter only moves values between
+Airflow and it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from airflow.providers.standard.operators.hitl import HITLOperator
+from airflow.sdk import Param
+from airflow.sdk.definitions.param import ParamsDict
+from foreigndesk.airflow_side.connections import notice_channels
+from foreigndesk.airflow_side.desk import open_desk, reviewers_variable, run_article
+from foreigndesk.core.decisions import FORM_FIELDS, OPTIONS
+from foreigndesk.review import rounds
+
+#: Form fields a translator may leave empty (the UI disables the buttons while a required field is empty).
+OPTIONAL_FIELDS = ("summary", "note")
+
+
+def _form_params(defaults: dict[str, str]) -> dict[str, Param]:
+    optional = ["null", "string"]
+    return {
+        "title": Param(defaults.get("title", ""), type="string", title="Title"),
+        "summary": Param(defaults.get("summary", ""), type=optional, title="Summary"),
+        "body": Param(defaults.get("body", ""), type="string", format="multiline", title="Translation (Markdown)"),
+        "note": Param(defaults.get("note", ""), type=optional, title="Note to the desk",
+                      description="Optional: what you changed or why you reject it."),
+    }
+
+
+def clean_form_answer(params_input: Any) -> tuple[dict[str, str], list[str]]:
+    """The answered fields that are text, and what was wrong with the rest.
+
+    The REST API stores ``params_input`` without checking it against the form's
+    schema (docs/airflow-hitl.md); Airflow would then fail the task on resume. The desk
+    checks it first: a missing or non-text field is reported (and, for an
+    Approve, makes the decision "needs fix") instead of crashing the review.
+    An optional field left empty may come back as null: that is an empty text.
+    """
+    given = params_input if isinstance(params_input, dict) else {}
+    fields: dict[str, str] = {}
+    invalid: list[str] = []
+    for name in FORM_FIELDS:
+        value = given.get(name)
+        if isinstance(value, str):
+            fields[name] = value
+        elif value is None and name in OPTIONAL_FIELDS and name in given:
+            fields[name] = ""
+        elif value is None:
+            invalid.append(f"The form came back without the field '{name}'; your earlier text is kept.")
+        else:
+            invalid.append(f"The field '{name}' came back as {type(value).__name__}, not text; your earlier text is kept.")
+    return fields, invalid
+
+
+def form_link(task_instance: Any, base_url: str | None = None) -> str:
+    """The UI address of a task's review form.
+
+    Not ``HITLOperator.generate_link_to_ui``: for a mapped task it appends
+    ``?map_index=N``, which the 3.3 UI does not read ("No Task Instance found");
+    the UI's own route for a mapped task instance is ``…/mapped/N/required_actions``.
+    """
+    from urllib.parse import quote
+
+    from airflow.configuration import conf
+
+    base = (base_url or conf.get("api", "base_url", fallback="") or "").rstrip("/")
+    if not base:
+        return "(set [api] base_url to put links in notices)"
+    mapped = f"/mapped/{task_instance.map_index}" if task_instance.map_index is not None and task_instance.map_index >= 0 else ""
+    return (f"{base}/dags/{quote(task_instance.dag_id)}/runs/{quote(task_instance.run_id, safe=':+')}"
+            f"/tasks/{quote(task_instance.task_id)}{mapped}/required_actions")
+
+
+class ReviewOperator(HITLOperator):
+    """One translator's review of one language, one attempt: the form is built from the store when it opens.
+
+    The translate DAG chains ``ROUNDS`` of these per language inside a mapped
+    task group: round 1 opens the review; a later round opens only when the
+    previous answer was an Approve that failed the post-edit checks ("needs
+    fix"), pre-filled with the translator's own text. Each round is its own task
+    instance, so each attempt has its own form (Airflow keeps one form per task
+    instance and a re-run would show the old one).
+
+    Only ``subject`` and ``body`` are templated by Airflow, so the editable
+    fields are pre-filled here at run time from the records; ``language`` is a
+    template field too, which is how a classic operator in a mapped task group
+    receives its mapped value. No ``defaults``: on timeout the scheduler resumes
+    the task with a timeout error event, recorded as "expired" — nothing is
+    approved by default.
+    """
+
+    template_fields = (*HITLOperator.template_fields, "language")
+
+    def __init__(self, *, language: Any, round: int = 1, **kwargs: Any) -> None:
+        # The form's fields are this task's only params; DAG-level params (article_id,
+        # revision) arrive merged in by Airflow and must not become form fields.
+        kwargs.pop("params", None)
+        super().__init__(subject="foreigndesk review", options=list(OPTIONS), params=_form_params({}), **kwargs)
+        self.language = language
+        self.round = round
+
+    def execute(self, context: Any) -> Any:
+        from airflow.sdk.exceptions import AirflowSkipException, TaskAwaitingInput
+
+        settings, store = open_desk()
+        article_id, revision = run_article()
+        timeout = timedelta(seconds=settings.review_timeout_seconds)
+        link = form_link(context["task_instance"])
+        opened = rounds.open_round(store, article_id, revision, self.language, self.round, reviewers_variable(),
+                                   datetime.now(timezone.utc).replace(microsecond=0), timeout, link)
+        if opened is None:
+            raise AirflowSkipException(f"{self.language}: no review to open in round {self.round}; "
+                                       "the recorded decision stands")
+        self.subject, self.body = opened.form.subject, opened.form.body
+        self.params = ParamsDict(_form_params(opened.form.defaults))
+        self.assigned_users = [{"id": user, "name": user} for user in opened.form.assigned_users]
+        self.response_timeout = timeout
+        print(f"{self.language}: review attempt {opened.request.attempt} open for "
+              f"{', '.join(opened.request.reviewers)}: {link}")
+        try:
+            return super().execute(context)
+        except TaskAwaitingInput:
+            rounds.announce(opened, notice_channels(settings))
+            raise
+
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
+        from foreigndesk.core.records import now_utc
+        from foreigndesk.translate.memory import remember_decision
+
+        settings, store = open_desk()
+        article_id, revision = run_article()
+        if event.get("error_type") == "timeout":
+            decision = rounds.expire_round(store, article_id, revision, self.language, now_utc(),
+                                           notice_channels(settings))
+            print(f"{self.language}: review attempt {decision.attempt} expired; nothing approved")
+            return {"language": self.language, "state": decision.outcome, "attempt": decision.attempt}
+
+        fields, invalid = clean_form_answer(event.get("params_input"))
+        answer = super().execute_complete(context, {**event, "params_input": {**_blank_form(), **fields}})
+        user = answer.get("responded_by_user") or {}
+        decision = rounds.answer_round(
+            store, article_id, revision, self.language, self.round, answer["chosen_options"], fields,
+            reviewer=str(user.get("id", "unknown")), decided_at=answer["responded_at"].isoformat(),
+            invalid=invalid, notices=notice_channels(settings),
+        )
+        if decision.approved:
+            remembered = remember_decision(store, decision)
+            print(f"{self.language}: {remembered} approved segments added to the translation memory")
+        print(f"{self.language}: {decision.option} by {decision.reviewer} -> {decision.outcome}"
+              + (f" ({'; '.join(decision.problems)})" if decision.problems else ""))
+        return {"language": self.language, "option": decision.option, "reviewer": decision.reviewer,
+                "state": decision.outcome, "attempt": decision.attempt}
+
+
+def _blank_form() -> dict[str, str]:
+    return {name: "" for name in FORM_FIELDS}

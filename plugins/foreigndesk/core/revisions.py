@@ -1,0 +1,96 @@
+"""Revisions: the record intake writes for every accepted drop, and how later stages find them.
+
+A revision is one version of one article, named by its bytes. Intake writes
+``articles/<id>/<revision>/source.md`` (the drop as received) and
+``articles/<id>/<revision>/article.json`` (the :class:`Registered` record), and
+journals each revision just before its record (``journal/articles/``) so a
+later stage can find the last day's revisions without listing the archive.
+Every stage reads revisions through this module, never through intake's code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from foreigndesk.core import journal, records
+from foreigndesk.core.names import TARGET_LANGUAGES
+from foreigndesk.core.store import Store
+
+
+def source_key(article_id: str, revision: str) -> str:
+    return f"articles/{article_id}/{revision}/source.md"
+
+
+def article_key(article_id: str, revision: str) -> str:
+    return f"articles/{article_id}/{revision}/article.json"
+
+
+@dataclass(frozen=True)
+class Article:
+    """One revision of one article, as accepted by intake."""
+
+    article_id: str
+    revision: str
+    outlet: str
+    title: str
+    body: str
+    approved_by: str
+    approved_at: str
+    summary: str = ""
+    source_url: str = ""
+    languages: list[str] = field(default_factory=lambda: list(TARGET_LANGUAGES))
+    author: str = ""
+    category: str = ""
+    tags: list[str] = field(default_factory=list)
+    image: str = ""
+    image_caption: str = ""
+    publish_at: str = ""  # embargo: not to be published before this moment
+    #: Things the reviewer must look at (e.g. raw HTML kept as text); never blocks intake.
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Registered(Article):
+    """An accepted revision: the parsed article plus where and when it came in."""
+
+    source_file: str = ""
+    registered_at: str = ""
+
+
+#: The article journal's kind: ``journal/articles/``.
+ARTICLES = "articles"
+#: How far back each ingest run looks for registered revisions whose translation never started.
+RETRIGGER_WINDOW = timedelta(hours=24)
+#: An entry's name is ``<article id>--<revision>``; ids may hold ``--``, revisions (hex) do not.
+_ARTICLE_NAME = re.compile(r"^(.+)--([0-9a-f]+)$")
+
+
+def recent_revisions(store: Store, now: datetime, window: timedelta = RETRIGGER_WINDOW) -> list[Registered]:
+    """Every revision journaled in ``window`` before ``now``, oldest first, each once.
+
+    Only the journal's tail is listed and each revision costs one read, so the cost
+    follows the window's volume, not the archive. An entry whose record is missing
+    (a crash between the two writes) is ignored. The translate stage uses this to
+    find revisions whose translation never started (``foreigndesk.translate.pipeline.untranslated_recent``).
+    """
+    found: list[Registered] = []
+    seen: set[tuple[str, str]] = set()
+    for entry in journal.since(store, ARTICLES, now - window):
+        match = _ARTICLE_NAME.match(entry.name)
+        if match is None or match.groups() in seen:
+            continue
+        article_id, revision = match.groups()
+        seen.add((article_id, revision))
+        try:
+            found.append(load_revision(store, article_id, revision))
+        except KeyError:
+            continue
+    return found
+
+
+def load_revision(store: Store, article_id: str, revision: str) -> Registered:
+    return records.load(store, Registered, article_key(article_id, revision))
+
+

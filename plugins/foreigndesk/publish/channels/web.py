@@ -1,0 +1,167 @@
+"""Channel 3: the Dynamic Thainguyen web section — static HTML in the store, for static hosting.
+
+One page per article and language at ``web/<lang>/<article>.html`` (public URL
+``<site>/<lang>/<article>.html``) and one index per language at
+``web/<lang>/index.html``. Every version of an article lists every published
+version, itself included, plus ``x-default`` (English when it is out, else the
+first language that is): the alternates are reciprocal because all versions of
+an article are rewritten together whenever one of them changes. A new revision
+rewrites the same page at the same URL.
+"""
+
+from __future__ import annotations
+
+from foreigndesk.core.names import DEMO_NOTICE, LANGUAGE_NAMES, LANGUAGE_TAGS, OG_LOCALES, TARGET_LANGUAGES
+from foreigndesk.publish.channels import Catalogue, CatalogueItem, Publication
+from foreigndesk.publish.channels.render import public_summary, render_markdown, safe_url, text
+
+NAME = "web"
+SITE_NAME = "Dynamic Thainguyen"
+HOME_TITLES = {"en": "Dynamic Thainguyen — news from Thái Nguyên", "zh": "活力太原 — 太原省新闻",
+               "ko": "다이내믹 타이응우옌 — 타이응우옌성 소식"}
+
+
+def page_key(language: str, article_id: str) -> str:
+    return f"web/{language}/{article_id}.html"
+
+
+def index_key(language: str) -> str:
+    return f"web/{language}/index.html"
+
+
+def page_url(site_url: str, language: str, article_id: str) -> str:
+    return f"{site_url}/{language}/{article_id}.html"
+
+
+def index_url(site_url: str, language: str) -> str:
+    return f"{site_url}/{language}/"
+
+
+def _ordered(languages: set[str]) -> list[str]:
+    order = {language: number for number, language in enumerate(TARGET_LANGUAGES)}
+    return sorted(languages, key=lambda language: (order.get(language, len(order)), language))
+
+
+def alternates(urls: dict[str, str]) -> str:
+    """``<link rel=alternate>`` for every version, itself included, and x-default."""
+    languages = _ordered(set(urls))
+    lines = [f'<link rel="alternate" hreflang="{LANGUAGE_TAGS.get(lang, lang)}" href="{text(urls[lang])}">'
+             for lang in languages]
+    if languages:
+        lines.append(f'<link rel="alternate" hreflang="x-default" href="{text(urls[languages[0]])}">')
+    return "\n".join(lines)
+
+
+def _language_menu(urls: dict[str, str], current: str) -> str:
+    current_mark = ' aria-current="page"'
+    links = [f'<a href="{text(urls[lang])}" hreflang="{LANGUAGE_TAGS.get(lang, lang)}"'
+             f'{current_mark if lang == current else ""}>{text(LANGUAGE_NAMES.get(lang, lang))}</a>'
+             for lang in _ordered(set(urls))]
+    return f'<nav class="languages">{" | ".join(links)}</nav>'
+
+
+def _document(language: str, head: list[str], body: list[str]) -> bytes:
+    lines = ["<!DOCTYPE html>", f'<html lang="{LANGUAGE_TAGS.get(language, language)}">', "<head>",
+             '<meta charset="utf-8">', '<meta name="viewport" content="width=device-width, initial-scale=1">',
+             *head, "</head>", "<body>", *body, "</body>", "</html>", ""]
+    return "\n".join(lines).encode()
+
+
+def render_page(item: Publication, versions: dict[str, str], site_url: str) -> bytes:
+    """One article in one language, with its alternates, OpenGraph tags, image and caption."""
+    summary = public_summary(item)
+    image = safe_url(item.image, site_url)
+    head = [
+        f"<title>{text(item.title)} — {SITE_NAME}</title>",
+        f'<meta name="description" content="{text(summary)}">',
+        f'<meta name="foreigndesk:revision" content="{text(item.revision)}">',
+        f'<link rel="canonical" href="{text(item.url)}">',
+        alternates(versions),
+        '<meta property="og:type" content="article">',
+        f'<meta property="og:site_name" content="{SITE_NAME}">',
+        f'<meta property="og:title" content="{text(item.title)}">',
+        f'<meta property="og:description" content="{text(summary)}">',
+        f'<meta property="og:url" content="{text(item.url)}">',
+        f'<meta property="og:locale" content="{OG_LOCALES.get(item.language, item.language)}">',
+        *[f'<meta property="og:locale:alternate" content="{OG_LOCALES.get(lang, lang)}">'
+          for lang in _ordered(set(versions)) if lang != item.language],
+        f'<meta property="article:published_time" content="{text(item.first_published_at)}">',
+        f'<meta property="article:modified_time" content="{text(item.published_at)}">',
+    ]
+    if image:
+        head.append(f'<meta property="og:image" content="{text(image)}">')
+        if item.image_caption:
+            head.append(f'<meta property="og:image:alt" content="{text(item.image_caption)}">')
+    body = [f'<header><a href="{text(index_url(site_url, item.language))}">{SITE_NAME}</a>',
+            _language_menu(versions, item.language), "</header>", "<main>", "<article>",
+            f"<h1>{text(item.title)}</h1>"]
+    if item.demo_model:
+        body.append(f'<p class="notice"><strong>{text(DEMO_NOTICE)}.</strong></p>')
+    if item.summary:
+        body.append(f'<p class="summary">{text(item.summary)}</p>')
+    if image:
+        caption = f"<figcaption>{text(item.image_caption)}</figcaption>" if item.image_caption else ""
+        body.append(f'<figure><img src="{text(image)}" alt="{text(item.image_caption)}">{caption}</figure>')
+    body.append(render_markdown(item.body))
+    source = safe_url(item.source_url)
+    credit = text(item.outlet)
+    if source:
+        credit = f'<a href="{text(source)}" rel="noopener noreferrer">{credit}</a>'
+    body += [f'<footer><p>Source: {credit}. Published <time datetime="{text(item.first_published_at)}">'
+             f"{text(item.first_published_at[:10])}</time>.</p></footer>", "</article>", "</main>"]
+    return _document(item.language, head, body)
+
+
+def render_index(language: str, entries: list[CatalogueItem], languages: list[str], site_url: str) -> bytes:
+    """A language's list of articles, newest first, with the other languages' indexes as alternates."""
+    versions = {lang: index_url(site_url, lang) for lang in languages}
+    title = HOME_TITLES.get(language, SITE_NAME)
+    head = [f"<title>{text(title)}</title>", f'<link rel="canonical" href="{text(versions[language])}">',
+            alternates(versions), '<meta property="og:type" content="website">',
+            f'<meta property="og:site_name" content="{SITE_NAME}">', f'<meta property="og:title" content="{text(title)}">',
+            f'<meta property="og:url" content="{text(versions[language])}">',
+            f'<meta property="og:locale" content="{OG_LOCALES.get(language, language)}">']
+    items = [f'<li><a href="{text(entry.url)}">{text(entry.title)}</a> '
+             f'<time datetime="{text(entry.first_published_at)}">{text(entry.first_published_at[:10])}</time>'
+             + (f"<p>{text(entry.summary)}</p>" if entry.summary else "") + "</li>"
+             for entry in entries]
+    body = [f"<header><h1>{text(title)}</h1>", _language_menu(versions, language), "</header>",
+            "<main>", '<ul class="articles">', *items, "</ul>", "</main>"]
+    return _document(language, head, body)
+
+
+class WebChannel:
+    name = NAME
+    remote = False
+
+    def __init__(self, store, site_url: str) -> None:
+        self.store = store
+        self.site_url = site_url
+
+    def send(self, item: Publication, previous_id: str | None) -> str:
+        return item.url
+
+    def find(self, item: Publication, previous_id: str | None) -> str | None:
+        try:
+            page = self.store.read(page_key(item.language, item.article_id)).decode()
+        except KeyError:
+            return None
+        marker = f'<meta name="foreigndesk:revision" content="{text(item.revision)}">'
+        return item.url if marker in page else None
+
+    def flush(self, catalogue: Catalogue) -> list[str]:
+        written = []
+        for article_id in sorted({item.article_id for item in catalogue.changed}):
+            versions = [catalogue.load(entry) for entry in catalogue.article(article_id)]
+            urls = {version.language: version.url for version in versions}
+            for version in versions:
+                key = page_key(version.language, article_id)
+                self.store.replace(key, render_page(version, urls, self.site_url))
+                written.append(key)
+        if catalogue.changed:
+            languages = catalogue.languages()
+            for language in languages:
+                self.store.replace(index_key(language),
+                                   render_index(language, catalogue.newest(language), languages, self.site_url))
+                written.append(index_key(language))
+        return written

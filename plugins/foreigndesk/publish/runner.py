@@ -1,0 +1,211 @@
+"""The publish runner: acts on one channel's due units under the ledger's exactly-once rules.
+
+Exactly once per unit (see :mod:`foreigndesk.publish.ledger`): a create-only
+claim before every call, the remote id after success; after an ambiguous
+failure (5xx, timeout, reset, unreadable answer) the channel is asked whether
+the item is out before any retry; a 429 is honoured (waited for when short,
+otherwise the channel rests until Retry-After); a refused connection rests the
+channel until the next run; a 4xx is recorded as failed with its reason and
+never retried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from foreigndesk.core import records
+from foreigndesk.core.decisions import Decision
+from foreigndesk.core.settings import Settings
+from foreigndesk.core.store import Store
+from foreigndesk.publish import ledger
+from foreigndesk.publish.channels import (
+    Ambiguous,
+    Catalogue,
+    CatalogueItem,
+    Channel,
+    ChannelError,
+    NotSent,
+    PermanentError,
+    Publication,
+    RateLimited,
+)
+from foreigndesk.publish.planner import Task, unit_dict
+from foreigndesk.publish.policies import RetryPolicy
+from foreigndesk.publish.publications import load_article, publication
+
+
+@dataclass
+class PublishResult:
+    dry_run: bool = False
+    published: list[dict[str, str]] = field(default_factory=list)
+    failed: list[dict[str, str]] = field(default_factory=list)
+    waiting: list[dict[str, str]] = field(default_factory=list)
+    due: list[dict[str, str]] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class Runner:
+    """Acts on one channel's due units under the ledger's exactly-once rules."""
+
+    def __init__(self, store: Store, settings: Settings, channel: Channel, now: datetime, policy: RetryPolicy,
+                 sleep: Callable[[float], None], run_id: str, result: PublishResult) -> None:
+        self.store = store
+        self.settings = settings
+        self.channel = channel
+        self.now = now
+        self.stamp = now.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+        self.policy = policy
+        self.sleep = sleep
+        self.run_id = run_id
+        self.result = result
+        self.resting_until: str | None = None
+        self.settled: list[str] = []
+        self.open: dict[str, str] = {}
+        self.to_flush: list[tuple[Task, Publication, str, int]] = []
+
+    def _publication(self, task: Task, previous: ledger.Published | None) -> Publication:
+        first = previous.first_published_at if previous else self.stamp
+        return publication(task.decision, task.article, self.settings.site_url, first, self.stamp)
+
+    def _proof(self, task: Task, item: Publication, remote_id: str, attempt: int, found: bool) -> ledger.Published:
+        return ledger.Published(
+            channel=self.channel.name, article_id=item.article_id, language=item.language, revision=item.revision,
+            attempt=attempt, decision=task.decision_key, remote_id=remote_id, url=item.url, title=item.title,
+            summary=item.summary, first_published_at=item.first_published_at, published_at=item.published_at,
+            found_after_failure=found,
+        )
+
+    def _done(self, task: Task, item: Publication, remote_id: str, attempt: int, found: bool = False) -> None:
+        proof = ledger.record_published(self.store, self._proof(task, item, remote_id, attempt, found))
+        self.settled.append(task.decision_key)
+        self.result.published.append({**unit_dict(task.unit), "remote_id": proof.remote_id})
+
+    def _failed(self, task: Task, reason: str) -> None:
+        self.settled.append(task.decision_key)
+        self.result.failed.append({**unit_dict(task.unit), "reason": reason})
+
+    def _wait(self, task: Task, until: str, reason: str) -> None:
+        self.open[task.decision_key] = until
+        self.result.waiting.append({**unit_dict(task.unit), "until": until, "reason": reason})
+
+    def _rest(self, until: str) -> None:
+        self.resting_until = until
+
+    def run(self, tasks: Sequence[Task]) -> None:
+        for number, task in enumerate(tasks):
+            if self.resting_until is not None:
+                self._wait(task, self.resting_until, f"{self.channel.name} is resting after an earlier failure")
+                continue
+            if self.channel.remote and number >= self.policy.max_remote_items_per_run:
+                self._wait(task, "", f"more than {self.policy.max_remote_items_per_run} items due: sent next run")
+                continue
+            self._unit(task)
+        if self.to_flush:
+            self._flush()
+
+    def _look(self, task: Task, item: Publication, previous_id: str | None, attempt: int) -> bool:
+        """Ask the channel whether the item is out; True when recorded as published. Raises ChannelError."""
+        remote_id = self.channel.find(item, previous_id)
+        if remote_id:
+            if self.channel.remote:
+                self._done(task, item, remote_id, attempt, found=True)
+            else:
+                self.to_flush.append((task, item, remote_id, attempt))
+            return True
+        return False
+
+    def _unit(self, task: Task) -> None:
+        unit = task.unit
+        previous = ledger.previous_publication(self.store, unit)
+        previous_id = previous.remote_id if previous else None
+        item = self._publication(task, previous)
+        attempt = task.state.attempts
+        unclear = task.state.unclear_attempts
+        uncertain = task.state.state == ledger.UNCERTAIN
+        for number in range(self.policy.attempts_per_run):
+            if uncertain:
+                try:
+                    if self._look(task, item, previous_id, attempt):
+                        return
+                except ChannelError as error:
+                    self._wait(task, "", f"could not check whether attempt {attempt} went out: {error}")
+                    self._rest("")
+                    return
+            if unclear >= ledger.MAX_ATTEMPTS:
+                self._failed(task, f"gave up after {ledger.MAX_ATTEMPTS} attempts with no clear outcome")
+                return
+            attempt += 1
+            if not ledger.claim(self.store, unit, attempt, task.decision_key, self.run_id):
+                self._wait(task, "", f"attempt {attempt} is claimed by another run")
+                return
+            try:
+                remote_id = self.channel.send(item, previous_id)
+            except PermanentError as error:
+                ledger.record_failure(self.store, unit, attempt, ledger.PERMANENT, str(error))
+                self._failed(task, str(error))
+                return
+            except RateLimited as error:
+                until = (self.now + timedelta(seconds=error.retry_after)).astimezone(timezone.utc).isoformat()
+                ledger.record_failure(self.store, unit, attempt, ledger.NOT_SENT, str(error), until)
+                if error.retry_after <= self.policy.max_inline_wait and number + 1 < self.policy.attempts_per_run:
+                    self.sleep(error.retry_after)
+                    uncertain = False
+                    continue
+                self._wait(task, until, str(error))
+                self._rest(until)
+                return
+            except NotSent as error:
+                ledger.record_failure(self.store, unit, attempt, ledger.NOT_SENT, str(error), self.stamp)
+                self._wait(task, "", str(error))
+                self._rest("")
+                return
+            except Ambiguous as error:
+                ledger.record_failure(self.store, unit, attempt, ledger.AMBIGUOUS, str(error))
+                unclear += 1
+                uncertain = True
+                if number + 1 < self.policy.attempts_per_run:
+                    self.sleep(self.policy.backoff_seconds * (2 ** number))
+                continue
+            if self.channel.remote:
+                self._done(task, item, remote_id, attempt)
+            else:
+                self.to_flush.append((task, item, remote_id, attempt))
+            return
+        if uncertain:
+            try:
+                if self._look(task, item, previous_id, attempt):
+                    return
+            except ChannelError:
+                pass
+        self._wait(task, "", f"no clear outcome after {self.policy.attempts_per_run} attempts this run")
+
+    def _flush(self) -> None:
+        """Rewrite the channel's whole outputs, then — only then — record the items as published."""
+        changed = {(item.article_id, item.language): item for _task, item, _rid, _n in self.to_flush}
+        proofs = {(p.article_id, p.language): p for p in ledger.published_records(self.store, self.channel.name)}
+        entries = [
+            CatalogueItem(p.article_id, p.revision, p.language, p.title, p.summary, p.url, p.first_published_at, p.published_at)
+            for slot, p in proofs.items() if slot not in changed
+        ] + [
+            CatalogueItem(i.article_id, i.revision, i.language, i.title, i.summary, i.url, i.first_published_at, i.published_at)
+            for i in changed.values()
+        ]
+
+        def load(entry: CatalogueItem) -> Publication:
+            slot = (entry.article_id, entry.language)
+            if slot in changed:
+                return changed[slot]
+            proof = proofs[slot]
+            decision = records.load(self.store, Decision, proof.decision)
+            article = load_article(self.store, proof.article_id, proof.revision)
+            return publication(decision, article, self.settings.site_url, proof.first_published_at, proof.published_at)
+
+        self.result.written += self.channel.flush(Catalogue(entries, list(changed.values()), load))
+        for task, item, remote_id, attempt in self.to_flush:
+            self._done(task, item, remote_id, attempt)
