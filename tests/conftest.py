@@ -19,7 +19,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 _HOME = Path(tempfile.mkdtemp(prefix="foreigndesk-tests-"))
 
-TEST_USERS = {"admin": "admin", "editor": "user", "reviewer_en": "user", "reviewer_zh": "user", "reviewer_ko": "user"}
+TEST_USERS = {"admin": "admin", "editor": "user", "reviewer_en": "user", "reviewer_zh": "user", "reviewer_ko": "user",
+              "foreigndesk": "viewer"}  # the desk's service account: reads earlier review tries back
 TEST_PASSWORDS = {name: f"pw-{name}" for name in TEST_USERS}
 
 os.environ.update(

@@ -119,8 +119,8 @@ def test_cli_table_json_and_status(scored_store, capsys):
     assert main(["models", "evaluate", "--store", str(scored_store.root), "--since", "April"]) == 2
     assert "YYYY-MM-DD" in capsys.readouterr().err
 
-    assert main(["status", "--store", str(scored_store.root)]) == 0
+    assert main(["status", "--no-airflow", "--store", str(scored_store.root)]) == 0
     status = capsys.readouterr().out
     assert "chrF" in status and any(line.split()[:3] == ["zh", "language", "zh"] for line in status.splitlines())
-    assert main(["status", "--json", "--store", str(scored_store.root)]) == 0
+    assert main(["status", "--json", "--no-airflow", "--store", str(scored_store.root)]) == 0
     assert {row["language"] for row in json.loads(capsys.readouterr().out)["model_scores"]} == {"en", "zh"}

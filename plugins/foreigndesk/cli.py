@@ -117,11 +117,20 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     from foreigndesk.core.store import open_store
     from foreigndesk.quality.scores import evaluate, format_evaluation
-    from foreigndesk.status import collect_status, format_status
+    from foreigndesk.status import collect_status, format_status, open_requests
 
     settings = load_settings()
     store = open_store(args.store or settings.store)
-    report = collect_status(store, datetime.now(timezone.utc), settings.languages)
+    task_states = None
+    if not args.no_airflow:
+        try:
+            from foreigndesk.airflow_side.review_tasks import review_task_states
+
+            task_states = review_task_states(open_requests(store))
+        except Exception as error:  # no Airflow DB here: say so rather than guess
+            print(f"foreigndesk status: Airflow's database could not be read ({type(error).__name__}); "
+                  "open reviews are shown as the store records them", file=sys.stderr)
+    report = collect_status(store, datetime.now(timezone.utc), settings.languages, task_states)
     scores = evaluate(store, languages=settings.languages, overall_only=True)
     if args.json:
         print(json.dumps(report.as_json() | {"model_scores": scores.as_json()["rows"]}, ensure_ascii=False, indent=1))
@@ -142,8 +151,8 @@ def _since(value: str | None):
 
 
 def cmd_models_evaluate(args: argparse.Namespace) -> int:
-    from foreigndesk.quality.scores import evaluate, format_evaluation
     from foreigndesk.core.store import open_store
+    from foreigndesk.quality.scores import evaluate, format_evaluation
 
     settings = load_settings()
     result = evaluate(open_store(args.store or settings.store), args.lang, _since(args.since), settings.languages)
@@ -419,6 +428,8 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="where every article stands; review figures per language")
     status.add_argument("--store")
     status.add_argument("--json", action="store_true")
+    status.add_argument("--no-airflow", action="store_true",
+                        help="do not ask Airflow whether review tasks still wait (the store alone)")
     status.set_defaults(func=cmd_status)
 
     memory = commands.add_parser("memory", help="the translation memory").add_subparsers(dest="memory", required=True)
