@@ -49,6 +49,21 @@ def _task_times(run_id: str) -> dict[tuple[str, int], tuple]:
         return {(ti.task_id, ti.map_index): (ti.start_date, ti.end_date, str(ti.state)) for ti in rows}
 
 
+def test_the_task_order_follows_the_pivot_setting(monkeypatch):
+    """Machine pivot: the DAG as always (its reviews are its last tasks). Approved: English, then the rest,
+    and a task that fails the run when any review task failed (the English reviews are no longer last)."""
+    assert "translate_after_english" not in _translate_dag().task_dict
+    monkeypatch.setenv("FOREIGNDESK_PIVOT", "approved")
+    tasks = _translate_dag().task_dict
+    assert tasks["translate_after_english"].trigger_rule == "all_done"
+    assert {"review.round_3", "review_after_english.round_3"} <= tasks["translate_after_english"].upstream_task_ids \
+        | tasks["a_review_failed"].upstream_task_ids
+    watcher = tasks["a_review_failed"]
+    assert watcher.trigger_rule == "one_failed" and watcher.downstream_task_ids == set()
+    # The last round of each group: an earlier round that failed makes it upstream_failed, which fires the rule.
+    assert watcher.upstream_task_ids == {"review.round_3", "review_after_english.round_3"}
+
+
 def test_an_english_edit_reaches_zh_and_ko_reviews_opened_after_the_english_decision(desk, demo_models, airflow_db,
                                                                                      monkeypatch):
     from foreigndesk.core.store import LocalStore
@@ -107,3 +122,4 @@ def test_an_english_edit_reaches_zh_and_ko_reviews_opened_after_the_english_deci
     assert len(later_starts) == 2
     assert en_review_end <= after[0] and all(after[1] <= start for start in later_starts)
     assert times[("review.round_2", 0)][2] == "skipped"
+    assert times[("a_review_failed", -1)][2] == "skipped", "no review failed: the run succeeds"

@@ -10,8 +10,12 @@ from __future__ import annotations
 from foreigndesk.airflow_side.desk import open_desk, run_article
 
 
-def translate_article() -> list[str]:
-    """Write the drafts of the run's revision; return the languages to review."""
+def translate_article(pivot: str | None = None) -> list[str]:
+    """Write the drafts of the run's revision; return the languages to review.
+
+    ``pivot`` is the mode the DAG was parsed with (default: the setting), so what is
+    drafted here matches the tasks that follow.
+    """
     from foreigndesk.core.revisions import load_revision
     from foreigndesk.translate.engine import shared_engine
     from foreigndesk.translate.human_pivot import first_languages
@@ -21,7 +25,7 @@ def translate_article() -> list[str]:
     article_id, revision = run_article()
     asked = [lang for lang in load_revision(store, article_id, revision).languages if lang in settings.languages]
     drafts = translate_revision(store, shared_engine(), article_id, revision,
-                                languages=first_languages(asked, settings.pivot))
+                                languages=first_languages(asked, pivot or settings.pivot))
     _print_drafts(drafts)
     return [draft.language for draft in drafts]
 
@@ -38,7 +42,7 @@ def translate_after_english() -> list[str]:
     settings, store = open_desk()
     article_id, revision = run_article()
     asked = [lang for lang in load_revision(store, article_id, revision).languages if lang in settings.languages]
-    languages = later_languages(asked, settings.pivot)
+    languages = later_languages(asked, "approved")  # this task exists only in the approved-pivot DAG
     if not languages:
         return []
     english = english_outcome(store, article_id, revision)
