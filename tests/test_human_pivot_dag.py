@@ -123,3 +123,61 @@ def test_an_english_edit_reaches_zh_and_ko_reviews_opened_after_the_english_deci
     assert en_review_end <= after[0] and all(after[1] <= start for start in later_starts)
     assert times[("review.round_2", 0)][2] == "skipped"
     assert times[("a_review_failed", -1)][2] == "skipped", "no review failed: the run succeeds"
+
+
+class FailEnglishApproveRest(Responder):
+    """Fails the English review task through the REST API (as an operator would); approves zh and ko as drafted."""
+
+    def _loop(self, client) -> None:
+        import time
+
+        deadline = time.monotonic() + self.timeout
+        done: set[tuple] = set()
+        while not self._stop_event.is_set() and time.monotonic() < deadline:
+            pending = client.get("/api/v2/dags/~/dagRuns/~/hitlDetails", params={"response_received": "false"},
+                                 headers=self._headers(client, "admin")).json()["hitl_details"]
+            for detail in pending:
+                ti = detail["task_instance"]
+                key = (ti["dag_run_id"], ti["task_id"], ti["map_index"])
+                if ti["state"] != "awaiting_input" or key in done:
+                    continue
+                done.add(key)
+                self.seen.append(detail)
+                if language_of(detail) == "en":
+                    response = client.patch(
+                        f"/api/v2/dags/{ti['dag_id']}/dagRuns/{ti['dag_run_id']}/taskInstances/{ti['task_id']}/"
+                        f"{ti['map_index']}", json={"new_state": "failed"}, headers=self._headers(client, "admin"))
+                else:
+                    payload = {"chosen_options": ["Approve"], "params_input": prefilled(detail)}
+                    response = self.patch(client, detail, detail["assigned_users"][0]["id"], payload)
+                self.calls.append({"language": language_of(detail), "status": response.status_code})
+            time.sleep(0.3)
+
+
+def test_a_failed_english_review_drafts_from_the_machine_english_flagged_and_fails_the_run(desk, demo_models,
+                                                                                          airflow_db, monkeypatch):
+    from foreigndesk.core.store import LocalStore
+    from foreigndesk.intake.article_file import parse_article
+    from foreigndesk.intake.ingest import register
+
+    monkeypatch.setenv("FOREIGNDESK_PIVOT", "approved")
+    monkeypatch.setenv("FOREIGNDESK_REVIEW_RETRIES", "0")  # failed by hand, not Airflow's race: no retry
+    raw = ARTICLE.replace("tntv-2025-06-hoi-cho-che", "tntv-2025-06-hoi-cho-che-2").encode()
+    article = register(LocalStore(desk / "store"), parse_article(raw, "che2.md", "tntv"), raw, "che2.md")
+    responder = FailEnglishApproveRest(TEST_PASSWORDS, {})
+    responder.start()
+    try:
+        run = _translate_dag().test(run_conf={"article_id": article.article_id, "revision": article.revision})
+    finally:
+        responder.stop()
+        responder.join(timeout=10)
+    assert responder.error is None, responder.error
+    assert sorted((call["language"], call["status"]) for call in responder.calls) == [
+        ("en", 200), ("ko", 200), ("zh", 200)]
+    forms = {language_of(detail): detail for detail in responder.seen}
+    assert forms["zh"]["params"]["title"]["value"] == "Hội chợ 茶 太原省", "from the machine English"
+    assert "**⚠ Drafted from the machine English:** the English review ended without a decision" in forms["zh"]["body"]
+    times = _task_times(run.run_id)
+    assert times[("a_review_failed", -1)][2] == "failed" and run.state == "failed"
+    draft = json.loads((desk / "store" / "drafts" / article.article_id / article.revision / "ko.json").read_text())
+    assert draft["pivot"] == {"from": "machine", "reason": "without a decision"}
