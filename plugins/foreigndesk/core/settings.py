@@ -76,6 +76,8 @@ class Settings:
     notify: tuple[str, ...] = ("log",)
     #: The desk's review mailbox(es) for the "email" channel.
     notify_email_to: tuple[str, ...] = ()
+    #: What Chinese and Korean are drafted from: "machine" English (at once) or the "approved" English.
+    pivot: str = "machine"
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -166,6 +168,15 @@ def review_retries(env: Mapping[str, str] | None = None) -> int:
     return int(raw)
 
 
+PIVOT_MODES = ("machine", "approved")
+
+
+def pivot_mode(env: Mapping[str, str] | None = None) -> str:
+    """What Chinese and Korean are drafted from (FOREIGNDESK_PIVOT); read alone, while the translate DAG is
+    parsed, since its task order depends on it — every Airflow component must see the same value."""
+    return _choice(os.environ if env is None else env, "FOREIGNDESK_PIVOT", PIVOT_MODES, "machine")
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the desk's settings from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -213,4 +224,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         review_timeout_seconds=_int(env, "FOREIGNDESK_REVIEW_TIMEOUT_SECONDS", 2 * 24 * 3600),
         notify=notify,
         notify_email_to=notify_email_to,
+        pivot=pivot_mode(env),
     )
