@@ -49,8 +49,9 @@ class CrashPoints:
     Once dead, every later store or network operation dies too, as a killed process would.
     """
 
-    def __init__(self, at: int = 0, after: bool = False, hook=None) -> None:
+    def __init__(self, at: int = 0, after: bool = False, hook=None, before=None) -> None:
         self.at = at
+        self.before = before  # or: die just before the first event this predicate accepts
         self.after = after
         self.count = 0
         self.dead = False
@@ -68,6 +69,8 @@ class CrashPoints:
             raise Crash("already dead")
         self.count += 1
         self.events.append(what)
+        if self.before is not None and self.before(what):
+            self._die()
         if self.count == self.at and not self.after:
             self._die()
         result = action()
