@@ -49,9 +49,10 @@ class CrashPoints:
     Once dead, every later store or network operation dies too, as a killed process would.
     """
 
-    def __init__(self, at: int = 0, after: bool = False, hook=None, before=None) -> None:
+    def __init__(self, at: int = 0, after: bool = False, hook=None, before=None, right_after=None) -> None:
         self.at = at
         self.before = before  # or: die just before the first event this predicate accepts
+        self.right_after = right_after  # or: just after it took effect (a post made, its answer unread)
         self.after = after
         self.count = 0
         self.dead = False
@@ -74,6 +75,8 @@ class CrashPoints:
         if self.count == self.at and not self.after:
             self._die()
         result = action()
+        if self.right_after is not None and self.right_after(what):
+            self._die()
         if self.count == self.at and self.after:
             self._die()
         return result
