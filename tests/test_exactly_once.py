@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import timedelta
-
 import pytest
 from foreigndesk.cli import main
 from foreigndesk.core import records
@@ -308,5 +306,25 @@ def test_s3_store_refuses_a_server_that_ignores_if_none_match(s3_endpoint):
     assert not store.exists("ledger/a.json")
 
 
-def test_the_lease_ttl_is_longer_than_any_call():
-    assert lease.DEFAULT_TTL >= timedelta(minutes=5)
+def test_a_run_that_lost_its_lease_stops_and_never_drops_what_the_new_holder_recorded(desk):
+    """Run A stalls past its lease; run B takes over and publishes; A wakes up and must write nothing more."""
+    for article in ("a", "b", "c"):
+        desk.approve(article, desk.register(article))
+    woke: list = []
+
+    def stall_then_let_b_run(event: str) -> bool:
+        if event.startswith("create ledger/") and not woke:
+            woke.append(True)
+            desk.tick(16 * 60)  # A's lease runs out while it is stalled here
+            woke.append(desk.run())  # B: a whole run, under its own lease
+        return False
+
+    a_result = desk.run(CrashPoints(before=stall_then_let_b_run))
+    b_result = woke[1]
+    assert b_result.errors == [] and len(b_result.published) == 12
+    assert any("lease" in error for error in a_result.errors), a_result.errors
+    assert a_result.published == [], "A published nothing after losing the lease"
+    assert {slot for slot in desk.live()["portal-feed"]} == {(a, "en") for a in ("a", "b", "c")}
+    assert desk.remote_copies() == {"fanpage": {(a, "en"): 1 for a in "abc"},
+                                    "portal-push": {(a, "en"): 1 for a in "abc"}}
+    assert desk.run().published == [], "nothing left over: B did it all, once"

@@ -19,7 +19,8 @@ revisions were left in; the operator's ``--retry``; quiet runs): every channel s
 exactly the newest approved revision of every article, once.
 
 Profiles: ``ci`` (the default, sized for the suite) and ``long`` by hand:
-``FOREIGNDESK_HYPOTHESIS_PROFILE=long pytest tests/test_publish_stateful.py``.
+``FOREIGNDESK_HYPOTHESIS_PROFILE=long pytest tests/test_publish_stateful.py`` (1000 examples of
+40 steps, about 40 minutes here; ``FOREIGNDESK_HYPOTHESIS_EXAMPLES=N`` sets the count).
 """
 
 from __future__ import annotations
@@ -32,13 +33,14 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from publish_sim import CHANNELS, REMOTE, Crash, CrashPoints, Desk, sim_servers
 from foreigndesk.publish import ledger
 
-settings.register_profile("ci", max_examples=40, stateful_step_count=20, deadline=None,
+settings.register_profile("ci", max_examples=50, stateful_step_count=20, deadline=None,
                           suppress_health_check=list(HealthCheck))
-settings.register_profile("long", max_examples=1000, stateful_step_count=40, deadline=None,
+settings.register_profile("long", max_examples=int(os.environ.get("FOREIGNDESK_HYPOTHESIS_EXAMPLES", "1000")),
+                          stateful_step_count=40, deadline=None,
                           suppress_health_check=list(HealthCheck))
 PROFILE = os.environ.get("FOREIGNDESK_HYPOTHESIS_PROFILE", "ci")
 
@@ -65,19 +67,19 @@ class PublishMachine(RuleBasedStateMachine):
             self.desk.approve(article, self.desk.register(article))
 
     # ---- upstream events
-    @precondition(lambda self: sum(map(len, self.desk.registered.values())) < 5)
+    # (No preconditions: a rule that has nothing to do returns, so hypothesis never retries draws.)
     @rule(article=st.sampled_from(ARTICLES))
     def register_revision(self, article):
-        self.desk.register(article)
+        if len(self.desk.registered.get(article, [])) < 4:
+            self.desk.register(article)
 
-    @precondition(lambda self: any((a, r) not in self.desk.approved
-                                   for a, revs in self.desk.registered.items() for r in revs))
     @rule(data=st.data())
     def approve_any_revision(self, data):
         waiting = sorted((a, r) for a, revs in self.desk.registered.items() for r in revs
                          if (a, r) not in self.desk.approved)
-        article, revision = data.draw(st.sampled_from(waiting), label="approval")
-        self.desk.approve(article, revision, LANGUAGE)
+        if waiting:  # in any order: an older revision's approval may come after a newer one's
+            article, revision = data.draw(st.sampled_from(waiting), label="approval")
+            self.desk.approve(article, revision, LANGUAGE)
 
     # ---- what the channels will do next
     @rule(channel=st.sampled_from(REMOTE), fault=st.sampled_from(AMBIGUOUS + OTHER + CHANNEL_WIDE))
