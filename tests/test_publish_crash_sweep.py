@@ -1,10 +1,12 @@
 """The crash-point sweep: a real publish process killed (SIGKILL) at every store write and remote call.
 
-For every event n of a publish run (its n-th store write or HTTP call), a fresh desk
+For every event n of a publish run (its n-th store write or HTTP call: claims, proofs,
+lease, index, feed and page rewrites, posts, updates and existence checks), a fresh desk
 is set up, the run is started as its own process (tests/crash_publish.py) and killed
 with SIGKILL just before event n; then a correction of one article is registered and
 approved (so a later revision must resolve the dead run's unknown outcome) and the
-desk runs again. Every point must end with zero duplicates (one remote item per
+desk runs again. (Killing just *after* an event is killing before the next one: every
+remote call is followed by a store write.) Every point must end with zero duplicates (one remote item per
 article, language and channel, counted by the servers) and zero losses (every
 channel shows each article's newest approved revision).
 """
@@ -34,6 +36,10 @@ def _desk(root: Path) -> Desk:
     # What the killed run has to do: a correction of a (update in place) and a new article c.
     desk.approve("a", desk.register("a"))
     desk.approve("c", desk.register("c"))
+    # Its first call to each remote channel is carried out but answered badly, so the run also
+    # makes existence checks (each a kill point too); a fault left unconsumed hits the next run.
+    desk.graph.faults.append("500_after_post")
+    desk.portal.faults.append("reset_after_post")
     return desk
 
 
