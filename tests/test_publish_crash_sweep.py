@@ -3,8 +3,8 @@
 For every event n of a publish run (its n-th store write or HTTP call: claims, proofs,
 lease, index, feed and page rewrites, posts, updates and existence checks), a fresh desk
 is set up, the run is started as its own process (tests/crash_publish.py) and killed
-with SIGKILL just before event n; then a correction of one article is registered and
-approved (so a later revision must resolve the dead run's unknown outcome) and the
+with SIGKILL just before event n; then a correction of every article is registered and
+approved (so a later revision must resolve the dead run's unknown outcomes) and the
 desk runs again. (Killing just *after* an event is killing before the next one: every
 remote call is followed by a store write.) Every point must end with zero duplicates (one remote item per
 article, language and channel, counted by the servers) and zero losses (every
@@ -68,7 +68,8 @@ def _check(desk: Desk, label: str) -> None:
 
 def _recover(desk: Desk, label: str) -> None:
     desk.tick(16 * 60)  # the killed run's lease expires: nobody released it
-    desk.approve("a", desk.register("a"))  # a correction arrives while the dead run's outcome is unknown
+    for article in ("a", "b", "c"):  # corrections arrive while the dead run's outcomes are unknown
+        desk.approve(article, desk.register(article))
     for _ in range(3):
         result = desk.run()
         if not (result.waiting or result.errors):
