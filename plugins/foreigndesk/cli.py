@@ -84,10 +84,14 @@ def cmd_publish(args: argparse.Namespace) -> int:
             return 2
     try:
         result = run_publish(open_store(args.store or settings.store), settings, fanpage=fanpage, push=push,
-                             only=args.channel, dry_run=args.dry_run)
+                             only=args.channel, dry_run=args.dry_run, lease_wait=args.wait, retry=args.retry,
+                             retry_by=f"{_operator()} (foreigndesk publish --retry)")
     except ValueError as error:
         print(f"foreigndesk: {error}", file=sys.stderr)
         return 2
+    if result.lease_held:
+        print(f"foreigndesk publish: {result.lease_held}", file=sys.stderr)
+        return 75  # EX_TEMPFAIL: nothing was done; try again later
     if args.json:
         print(json.dumps(result.as_json(), ensure_ascii=False, indent=1))
     else:
@@ -95,8 +99,20 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 1 if result.errors else 0
 
 
+def _operator() -> str:
+    """Who ran ``--retry`` (recorded in the requeue records); the login name when the system knows it."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "operator"
+
+
 def _print_publish(result) -> None:  # type: ignore[no-untyped-def]
     verb = "would publish" if result.dry_run else "published"
+    for unit in result.requeued:
+        print(f"requeued  {unit}")
     for item in result.due:
         print(f"due       {item['channel']:12} {item['article_id']} {item['language']} ({item['state']})")
     for item in result.published:
@@ -106,8 +122,12 @@ def _print_publish(result) -> None:  # type: ignore[no-untyped-def]
     for item in result.waiting:
         print(f"waiting   {item['channel']:12} {item['article_id']} {item['language']}: {item['reason']}"
               + (f" (until {item['until']})" if item.get("until") else ""))
+    for channel, reason in result.paused.items():
+        print(f"PAUSED    {channel:12} {reason} (its items stay pending; fix the cause, the next run resumes)",
+              file=sys.stderr)
     for error in result.errors:
-        print(f"error     {error}", file=sys.stderr)
+        if not any(error.startswith(f"{channel} paused:") for channel in result.paused):
+            print(f"error     {error}", file=sys.stderr)
     if not (result.due or result.published or result.failed or result.waiting or result.errors):
         print("nothing due")
 
@@ -393,6 +413,11 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--store", help="store folder (default: FOREIGNDESK_STORE)")
     publish.add_argument("--channel", choices=CHANNEL_NAMES, help="only this channel")
     publish.add_argument("--dry-run", action="store_true", help="show what is due; claim, send and write nothing")
+    publish.add_argument("--retry", choices=("FAILED", "STUCK"), type=str.upper,
+                         help="after fixing the cause: requeue the units that failed (a refused item) or need the "
+                              "operator (no outcome after the attempt limit), then publish; exactly once still holds")
+    publish.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                         help="wait up to SECONDS for another publish run to finish (default: give up at once)")
     publish.add_argument("--json", action="store_true")
     publish.set_defaults(func=cmd_publish)
 

@@ -32,7 +32,9 @@ from foreigndesk.core.decisions import (
 from foreigndesk.core.drafts import draft_key
 from foreigndesk.core.revisions import Registered
 from foreigndesk.core.store import Store
-from foreigndesk.publish.ledger import FAILED, DeliveryState, publication_states
+from foreigndesk.publish.channels import CHANNEL_NAMES
+from foreigndesk.publish.due_index import channel_health
+from foreigndesk.publish.ledger import FAILED, STUCK, DeliveryState, publication_states
 from foreigndesk.publish.ledger import PUBLISHED as CHANNEL_PUBLISHED
 
 TRANSLATING, IN_REVIEW, PUBLISHED = "translating", "in review", "published"
@@ -79,10 +81,15 @@ class StatusReport:
     generated_at: str
     articles: list[ArticleStatus]
     languages: list[LanguageStats]
+    #: Per publishing channel, what its last run found: {"state": "ok"|"paused", "reason", "at", "run"}.
+    channels: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Units the desk stopped calling for: "channel article language revision: reason".
+    needs_operator: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict:
         return {"generated_at": self.generated_at, "articles": [asdict(row) for row in self.articles],
-                "languages": [asdict(stats) for stats in self.languages]}
+                "languages": [asdict(stats) for stats in self.languages], "channels": self.channels,
+                "needs_operator": self.needs_operator}
 
 
 def _seconds(start: str, end: datetime) -> int:
@@ -101,8 +108,8 @@ def latest_revisions(store: Store) -> list[Registered]:
 
 
 def _channel_view(states: list[DeliveryState]) -> dict[str, str]:
-    return {state.channel: f"{state.state}: {state.reason}" if state.state == FAILED and state.reason else state.state
-            for state in states}
+    return {state.channel: f"{state.state}: {state.reason}" if state.state in (FAILED, STUCK) and state.reason
+            else state.state for state in states}
 
 
 def stopped_review(request: ReviewRequest, task_states: TaskStates | None) -> str:
@@ -183,8 +190,12 @@ def open_requests(store: Store) -> list[ReviewRequest]:
 def collect_status(store: Store, now: datetime, languages: tuple[str, ...],
                    task_states: TaskStates | None = None) -> StatusReport:
     publications: dict[tuple[str, str, str], list[DeliveryState]] = defaultdict(list)
+    stuck: list[str] = []
     for state in publication_states(store):
         publications[(state.article_id, state.revision, state.language)].append(state)
+        if state.state == STUCK:
+            stuck.append(f"{state.channel} {state.article_id} {state.language} {state.revision}: {state.reason} "
+                         f"(fix the cause, then: foreigndesk publish --retry STUCK --channel {state.channel})")
     rows = [language_status(store, article, language, now, publications[(article.article_id, article.revision, language)],
                             task_states)
             for article in latest_revisions(store) for language in article.languages]
@@ -192,7 +203,8 @@ def collect_status(store: Store, now: datetime, languages: tuple[str, ...],
     for decision in all_decisions(store):
         by_language[decision.language].append(decision)
     stats = [language_stats(language, by_language[language]) for language in languages]
-    return StatusReport(now.replace(microsecond=0).isoformat(), rows, stats)
+    health = {name: found for name in CHANNEL_NAMES if (found := channel_health(store, name))}
+    return StatusReport(now.replace(microsecond=0).isoformat(), rows, stats, health, stuck)
 
 
 def _duration(seconds: int | None) -> str:
@@ -216,6 +228,14 @@ def format_status(report: StatusReport) -> str:
                      f"{_duration(row.seconds):>8}  {str(row.attempt or '—'):7}  {channels or '—'}")
     if not report.articles:
         lines.append("(no articles registered)")
+    paused = {name: health for name, health in report.channels.items() if health.get("state") == "paused"}
+    if paused or report.needs_operator:
+        lines.append("")
+    for name, health in sorted(paused.items()):
+        lines.append(f"channel {name} PAUSED since {health.get('at', '?')}: {health.get('reason', '')} "
+                     "(its items stay pending; the next run after the fix resumes)")
+    for unit in report.needs_operator:
+        lines.append(f"needs operator: {unit}")
     lines += ["", f"{'lang':4} {'approved':>8} {'rejected':>8} {'needs fix':>9} {'expired':>7} "
                   f"{'approval':>8} {'median review':>13} {'post-edit effort':>16}"]
     for stats in report.languages:

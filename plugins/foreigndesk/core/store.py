@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
@@ -79,23 +80,44 @@ class Store(Protocol):
 
 
 class LocalStore:
-    """A folder on disk. Create-only uses a hard link, so a record appears whole or not at all."""
+    """A folder on disk. Create-only uses a hard link, so a record appears whole or not at all.
 
-    def __init__(self, root: Path | str) -> None:
+    Durable on a power cut: the data is fsynced before it is linked or renamed into
+    place, and the folder after (a new name lives in the folder, not the file), and a
+    new folder in its parent. ``sync=False`` skips every fsync — only for tests that
+    kill processes (the page cache survives a SIGKILL) and would otherwise spend
+    most of their time waiting on the disk.
+    """
+
+    def __init__(self, root: Path | str, sync: bool = True) -> None:
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
         self.url = str(self.root)
+        self.sync = sync
 
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
 
+    def _make_folder(self, folder: Path) -> None:
+        """Create ``folder`` and its missing parents, each made durable in its own parent."""
+        if folder.is_dir():
+            return
+        self._make_folder(folder.parent)
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            return
+        if self.sync:
+            _fsync_dir(folder.parent)
+
     def _write_temp(self, path: Path, data: bytes) -> str:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self._make_folder(path.parent)
         fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if self.sync:
+                os.fsync(handle.fileno())
         return temp_name
 
     def create(self, key: str, data: bytes) -> None:
@@ -107,11 +129,17 @@ class LocalStore:
             raise RecordExists(f"record {key!r} already exists in {self.url}") from None
         finally:
             os.unlink(temp_name)
+        # The link is a change to the folder: without this a power cut can forget a record the
+        # caller was told exists (and acted on, e.g. called a channel after its claim).
+        if self.sync:
+            _fsync_dir(path.parent)
 
     def replace(self, key: str, data: bytes) -> None:
         path = self._path(key)
         temp_name = self._write_temp(path, data)
         os.replace(temp_name, path)
+        if self.sync:
+            _fsync_dir(path.parent)
 
     def _file(self, key: str) -> str:
         """The key's file as a plain string: building a Path was most of what a lookup cost."""
@@ -161,6 +189,20 @@ class LocalStore:
                 yield from self._walk_after(subfolder, key, start_after)
 
 
+def _fsync_dir(folder: Path) -> None:
+    """Make a folder's entries (a new link, a rename, a new subfolder) survive a power cut."""
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+#: (endpoint, bucket) pairs whose server was seen refusing a second create-only write, this process.
+_CREATE_ONLY_CHECKED: set[tuple[str, str]] = set()
+CREATE_ONLY_PROBE = "store-checks/create-only"
+
+
 class S3Store:
     """A bucket prefix on any S3 API. Create-only is ``PutObject`` with ``IfNoneMatch='*'``.
 
@@ -185,9 +227,46 @@ class S3Store:
             return StoreError(f"{self.url}: bucket {self.bucket!r} does not exist; create it or fix the store setting")
         return StoreError(f"{self.url}: could not {action} {key!r} ({s3_error_reason(error)})")
 
+    def check_create_only(self) -> None:
+        """Once per process and bucket: prove the server refuses a second ``If-None-Match: *`` PUT (412).
+
+        Every exactly-once guarantee rests on create-only writes. A server (or a proxy in
+        front of it) that ignores the condition would let two runs both "win" a claim and
+        post twice, silently; so the store refuses to run there, with the reason.
+        """
+        from botocore.exceptions import ClientError
+
+        endpoint = str(getattr(getattr(self.client, "meta", None), "endpoint_url", ""))
+        if (endpoint, self.bucket) in _CREATE_ONLY_CHECKED:
+            return
+        probe = f"{self.prefix}{CREATE_ONLY_PROBE}-{uuid.uuid4().hex}"
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=probe, Body=b"1", IfNoneMatch="*")
+            try:
+                self.client.put_object(Bucket=self.bucket, Key=probe, Body=b"2", IfNoneMatch="*")
+            except ClientError as error:
+                if _error_code(error) not in ("PreconditionFailed", "ConditionalRequestConflict", "412"):
+                    raise self._fail(error, "check create-only writes at", probe) from None
+            else:
+                raise StoreError(
+                    f"{self.url}: the S3 server at {endpoint or 'the default endpoint'} accepted a second "
+                    "create-only write (PUT with If-None-Match: * must answer 412 Precondition Failed when the "
+                    "object exists). The desk's records and publish claims depend on it, so it will not run "
+                    "here: use an S3 server that supports conditional writes (AWS S3, Ceph RGW >= Squid, "
+                    "MinIO), or one without a proxy that drops the If-None-Match header.")
+        except ClientError as error:
+            raise self._fail(error, "check create-only writes at", probe) from None
+        finally:
+            try:
+                self.client.delete_object(Bucket=self.bucket, Key=probe)
+            except ClientError:
+                pass
+        _CREATE_ONLY_CHECKED.add((endpoint, self.bucket))
+
     def create(self, key: str, data: bytes) -> None:
         from botocore.exceptions import ClientError
 
+        self.check_create_only()
         for _attempt in range(3):
             try:
                 self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*")
