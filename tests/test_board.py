@@ -15,7 +15,7 @@ import pytest
 
 from board_desk import LANGUAGES, build_desk
 from foreigndesk.board import charts, i18n, query, states
-from foreigndesk.board.actions import UNAVAILABLE, actions_of
+from foreigndesk.board.actions import DONE, REFUSED, UNAVAILABLE, actions_of
 from foreigndesk.board.app import Desk, Viewer, create_app
 from foreigndesk.core.settings import load_settings
 from foreigndesk.core.store import LocalStore
@@ -296,18 +296,19 @@ def test_actions_need_the_chief_and_are_recorded_with_who_asked(desk_store):
 
     response = _client(store, "admin", chief=True).post("/actions/retry", data=form,
                                                         headers={"Accept": "application/json"})
-    # The publish stage has no operator retry on this branch's base: the board says so, and does nothing else.
-    assert response.status_code == 501 and response.json()["outcome"] == UNAVAILABLE
-    [action] = actions_of(store, article_id)
-    assert (action.actor, action.action, action.channel, action.outcome) == ("admin", "retry", "fanpage", UNAVAILABLE)
+    assert response.status_code == 200 and response.json()["outcome"] == DONE
     cell = next(cell for row in _rows(store) if row.article.revision == revision for cell in row.cells
                 if cell.language == language)
-    assert {c.channel: c.state for c in cell.channels}["fanpage"] is states.FAILED  # nothing was requeued
+    assert {c.channel: c.state for c in cell.channels}["fanpage"] is not states.FAILED, "requeued"
+    again = _client(store, "admin", chief=True).post("/actions/retry", data=form, headers={"Accept": "application/json"})
+    assert again.status_code == 409 and again.json()["outcome"] == REFUSED, "a second retry changes nothing"
+    assert [(a.actor, a.action, a.channel, a.outcome) for a in actions_of(store, article_id)] == [
+        ("admin", "retry", "fanpage", DONE), ("admin", "retry", "fanpage", REFUSED)]
 
     withdraw = _client(store, "admin", chief=True).post("/actions/withdraw",
                                                         data={"article_id": article_id, "reason": "sai số liệu"})
     assert withdraw.status_code == 501 and "withdraw is not available" in withdraw.text
-    assert [a.action for a in actions_of(store, article_id)] == ["retry", "withdraw"]
+    assert [a.action for a in actions_of(store, article_id)] == ["retry", "retry", "withdraw"]
     assert "sai số liệu" in _client(store).get(f"/article/{article_id}").text
     assert _client(store, "admin", chief=True).post(
         "/actions/withdraw", data={"article_id": article_id, "reason": "  "}).status_code == 422

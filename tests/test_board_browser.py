@@ -243,6 +243,9 @@ class DeskStaff(threading.Thread):
         self.seen["retry_status"] = answer.value.status
         self.seen["retry_flash"] = page.locator("#flash").inner_text()
         page.screenshot(path=str(ARTIFACTS / "board-retry.png"))
+        again = page.request.post(self.server.base + "/foreigndesk/actions/retry", form=self.seen["retry_target"],
+                                  headers={"Accept": "application/json"})
+        self.seen["retry_again"] = (again.status, again.json().get("outcome"))
 
         page.goto(self.server.base + "/foreigndesk/?ui=vi")
         page.locator("#counts").wait_for()
@@ -260,7 +263,7 @@ def test_desk_board_in_chromium(board, demo_models, chromium_path):
     from airflow.dag_processing.dagbag import DagBag
 
     from foreigndesk.intake.article_file import parse_article
-    from foreigndesk.board.actions import UNAVAILABLE, actions_of
+    from foreigndesk.board.actions import DONE, REFUSED, actions_of
     from foreigndesk.intake.ingest import register
     from foreigndesk.core.decisions import decisions_for
 
@@ -300,12 +303,12 @@ def test_desk_board_in_chromium(board, demo_models, chromium_path):
     for name, marks, empty, height in seen["charts"]:
         assert marks > 0 and empty == 0 and height > 100, name
 
-    # Retry: the publish stage has no operator retry on this base; the board says so and records who asked.
-    assert seen["retry_status"] == 501 and "Not available" in seen["retry_flash"]
+    # Retry: works once (the unit is requeued through the publish stage), refused the second time.
+    assert seen["retry_status"] == 200 and "Done" in seen["retry_flash"]
+    assert seen["retry_again"] == (409, REFUSED)
     target = seen["retry_target"]
-    [action] = actions_of(store, target["article_id"])
-    assert (action.actor, action.action, action.channel, action.outcome) == (
-        "admin", "retry", target["channel"], UNAVAILABLE)
+    assert [(a.actor, a.action, a.channel, a.outcome) for a in actions_of(store, target["article_id"])] == [
+        ("admin", "retry", target["channel"], DONE), ("admin", "retry", target["channel"], REFUSED)]
 
     assert seen["vi_heading"] == "Bảng điều phối" and seen["iframe_user"] == "admin"
     for name in ("my-reviews", "review-form", "admin", "charts", "retry", "admin-vi", "in-airflow"):

@@ -11,6 +11,7 @@ who tried and was refused.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -62,18 +63,20 @@ def action_prefix(article_id: str) -> str:
 def call_publish_stage(store: Store, request: ActionRequest, actor: str) -> str:
     """THE adapter to the publish stage's operator functions; returns what the stage reports.
 
-    Missing on this branch's base: the publish stage has no operator retry (the
-    function behind ``foreigndesk publish --retry FAILED|STUCK [--channel]``) and no
-    withdrawal (``foreigndesk withdraw ARTICLE [--lang L] --reason TEXT``); both are
-    being added by the publishing-guarantees work. Until they exist this raises
-    :class:`ActionUnavailable`: the board never reports an action it did not do.
-    When they land, call them here with ``store``, the unit or article, ``actor``
-    and ``reason``, and map their refusal to :class:`ActionRefused`.
+    Retry requeues one failed or stuck unit (``publish.requeue.requeue_delivery``, the
+    one-unit form of ``foreigndesk publish --retry``); the next publish run sends it,
+    the existence check first. A unit that is not failed or stuck is refused.
     """
     if request.action == RETRY:
-        raise ActionUnavailable(
-            "retry is not available: the publish stage has no operator retry yet "
-            "(`foreigndesk publish --retry FAILED|STUCK`); nothing was requeued")
+        from foreigndesk.publish.ledger import Delivery
+        from foreigndesk.publish.requeue import NothingToRetry, requeue_delivery
+
+        delivery = Delivery(request.channel, request.article_id, request.language, request.revision)
+        try:
+            state = requeue_delivery(store, delivery, actor, request.reason)
+        except NothingToRetry as error:
+            raise ActionRefused(str(error)) from None
+        return f"requeued ({state.state} before): the next publish run sends it, checking first whether it is out"
     if request.action == WITHDRAW:
         raise ActionUnavailable(
             "withdraw is not available: the publish stage has no withdrawal yet "
@@ -93,8 +96,10 @@ def perform(store: Store, request: ActionRequest, actor: str, now: datetime | No
     action = DeskAction(request.action, actor, moment.isoformat(), request.article_id, request.language,
                         request.channel, request.revision, request.reason, outcome, detail)
     stamp = moment.strftime("%Y%m%dT%H%M%S.%fZ")
-    records.write_once(store, f"{action_prefix(request.article_id)}{stamp}-{request.action}-{actor_slug(actor)}.json",
-                       action)
+    # Two requests in the same instant (a double click, a fixed clock) are two records, never one.
+    unique = uuid.uuid4().hex[:8]
+    records.write_once(store, f"{action_prefix(request.article_id)}{stamp}-{unique}-{request.action}-"
+                              f"{actor_slug(actor)}.json", action)
     return action
 
 

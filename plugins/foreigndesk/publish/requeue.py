@@ -29,6 +29,27 @@ def requeue(store: Store, which: str, channel: str | None, by: str, reason: str 
     note = reason or f"operator requeued {which.upper()} units"
     for state in chosen:
         ledger.record_requeue(store, state, note, by)
+    _due_again(store, chosen)
+    return chosen
+
+
+class NothingToRetry(ValueError):
+    """The unit is not failed or stuck (any more): a retry would change nothing; the message says its state."""
+
+
+def requeue_delivery(store: Store, delivery: ledger.Delivery, by: str, reason: str = "") -> ledger.DeliveryState:
+    """Requeue one unit (the board's Retry); refused unless it is failed or stuck, so a second click does nothing."""
+    state = ledger.delivery_state(store, delivery)
+    if state.state not in RETRY_STATES.values():
+        raise NothingToRetry(f"{delivery.channel} {delivery.article_id} {delivery.language} ({delivery.revision}) "
+                             f"is {state.state}, not failed or stuck: nothing to retry")
+    ledger.record_requeue(store, state, reason or "operator requeued the unit", by)
+    _due_again(store, [state])
+    return state
+
+
+def _due_again(store: Store, chosen: list[ledger.DeliveryState]) -> None:
+    """Tell each channel's due index (a cache) to look at these decisions on the next run."""
     by_channel: dict[str, list[str]] = {}
     for state in chosen:
         if state.decision:
@@ -38,4 +59,3 @@ def requeue(store: Store, which: str, channel: str | None, by: str, reason: str 
         index.load_settled(store, name).difference_update(keys)
         index.open.update({key: "" for key in keys})
         index.save(store, name, True)
-    return chosen
