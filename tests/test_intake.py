@@ -159,7 +159,7 @@ def test_a_drop_over_the_size_limit_is_quarantined_intact(inbox, store):
     raw = article_bytes(body="Chè Thái Nguyên. " * 2000)
     drop(inbox, "baothainguyen", "lon.md", raw)
     result = ingest_inbox(store, inbox, OUTLETS, max_bytes=16 * 1024)
-    # Set aside unread (test_intake_guard.py): the folder is named by the drop, not by a hash of its bytes.
+    # Set aside unread (test_intake_cases.py): the folder is named by the drop, not by a hash of its bytes.
     (folder,) = {key.rsplit("/", 1)[0] for key in store.list("quarantine/baothainguyen/")}
     original, reason = store.read(f"{folder}/original.bin"), json.loads(store.read(f"{folder}/reason.json"))
     assert original == raw and result.quarantined
