@@ -139,7 +139,24 @@ def _clean_prose(text: str, offset: int, flags: list[tuple[int, str]], seen: set
 
 
 def clean_html(text: str, name: str, first_line: int = 1) -> tuple[str, list[str]]:
-    """``text`` without raw HTML (known players as links), and one flag per thing changed."""
+    """``text`` without raw HTML (known players as links), and one flag per thing changed.
+
+    Removing one tag can join the pieces of another (``<iframe srcdoc="<script>…</script>">``), so
+    the text is cleaned again until nothing changes (a few passes at most; later flags keep the
+    first pass's line numbers only approximately).
+    """
+    cleaned, flags = _clean_once(text, name, first_line)
+    for _ in range(3):
+        if not flags or "<" not in cleaned:
+            break
+        again, more = _clean_once(cleaned, name, first_line)
+        if not more:
+            break
+        cleaned, flags = again, flags + more
+    return cleaned, flags[: MAX_FLAGS + 1]
+
+
+def _clean_once(text: str, name: str, first_line: int) -> tuple[str, list[str]]:
     if "<" not in text:
         return text, []
     flags: list[tuple[int, str]] = []
