@@ -53,8 +53,12 @@ _BINARY_SIGNATURES = {
 _SCRIPT_URL = re.compile(r"\]\(\s*<?\s*(javascript|vbscript|data):", re.IGNORECASE)
 #: The front matter is a dozen short fields; anything much longer is not an article's header.
 FRONT_MATTER_MAX_CHARS = 16 * 1024
+FRONT_MATTER_MAX_LINES = 200
 #: Front matter is flat (a few lists at most); deeper nesting is refused before it is built.
 FRONT_MATTER_MAX_DEPTH = 4
+#: More '<' than this in one article is an HTML page or a hostile file, not a Markdown article: refused
+#: before the HTML cleaning looks at each tag (a real article has a handful; 5,000 cost ~50 ms).
+MAX_ANGLE_BRACKETS = 5000
 #: How far in the future an ``approved_at`` may lie: the editor's clock may be a little ahead.
 APPROVED_AT_SKEW = timedelta(minutes=5)
 #: A whole http(s) URL: scheme, host (no user@), optional port, then no space, quote, angle bracket or control.
@@ -207,9 +211,14 @@ def _split_front_matter(text: str, filename: str) -> tuple[dict[str, Any], str, 
     match = _FRONT_MATTER.match(text[: FRONT_MATTER_MAX_CHARS + 16])
     if match and len(match.group(1) or "") > FRONT_MATTER_MAX_CHARS:
         match = None
-    if not match and _FRONT_MATTER.match(text):
+    if not match and re.match(r"\A---[ \t]*\r?\n", text) and "\n---" in text[FRONT_MATTER_MAX_CHARS:]:
         raise ArticleError(
             f"{filename}: the front matter is longer than {FRONT_MATTER_MAX_CHARS} characters; "
+            "it holds a few short fields — put the text below the closing '---'"
+        )
+    if match and (match.group(1) or "").count("\n") > FRONT_MATTER_MAX_LINES:
+        raise ArticleError(
+            f"{filename}: the front matter has more than {FRONT_MATTER_MAX_LINES} lines; "
             "it holds a few short fields — put the text below the closing '---'"
         )
     if not match:
@@ -378,6 +387,12 @@ def parse_article(
     article_id = article_id_for(front, outlet, approved_at, title, filename)
     if not body.strip():
         raise ArticleError(f"{filename}: the article body is empty; write the text below the closing '---'")
+    brackets = text.count("<")
+    if brackets > MAX_ANGLE_BRACKETS:
+        raise ArticleError(
+            f"{filename}: {brackets} '<' characters — this is an HTML page, not a Markdown article "
+            f"(at most {MAX_ANGLE_BRACKETS}); export the article as Markdown"
+        )
     title, title_flags = clean_field("title", title, one_line=True)
     if not title:
         raise ArticleError(f"{filename}: the title is only HTML markup; write the headline as text")
