@@ -39,6 +39,7 @@ from foreigndesk.core import journal, records
 from foreigndesk.core.revisions import ARTICLES, Article, Registered, article_key, source_key
 from foreigndesk.core.settings import Settings, SettingsError, outlet_variable
 from foreigndesk.core.store import RecordExists, Store, open_store
+from foreigndesk.intake import set_aside
 from foreigndesk.intake.article_file import ArticleError, parse_article
 from foreigndesk.intake.outlet_feeds import OutletFeed
 from foreigndesk.intake.sources import NO_OUTLET, Drop, S3Inbox, Source, SourceError, inbox_folders
@@ -207,7 +208,8 @@ def ingest_drop(
     if drop.not_yet:
         result.waiting.append(drop.location)
         return
-    if max_bytes is not None and drop.size is not None and drop.size > max_bytes and drop.set_aside is not None:
+    if max_bytes is not None and drop.size is not None and drop.size > max_bytes and drop.set_aside is not None \
+            and set_aside.can_take(store):
         reason = too_large(drop, max_bytes)
         quarantine_unread(store, drop, reason)
         result.quarantined.append({"file": drop.location, "reason": reason})

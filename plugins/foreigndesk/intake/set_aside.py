@@ -78,6 +78,11 @@ def _stream_into_s3(store: S3Store, key: str, stream: BinaryIO) -> None:
     store.client.upload_fileobj(stream, store.bucket, store.prefix + check_key(key))
 
 
+def can_take(store: Store) -> bool:
+    """Whether ``store`` can take a drop without it being read (else the drop is read and refused as usual)."""
+    return isinstance(store, (LocalStore, S3Store))
+
+
 def move_file(store: Store, key: str, path: Path, opened: Callable[[], BinaryIO]) -> None:
     """Put the local file ``path`` at ``key`` without reading it into memory (the caller removes it)."""
     if isinstance(store, LocalStore):

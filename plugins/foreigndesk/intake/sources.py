@@ -43,8 +43,6 @@ from foreigndesk.intake import set_aside
 IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".crdownload", "~")
 #: The pseudo-outlet of files left directly in the inbox, outside any outlet folder.
 NO_OUTLET = ""
-#: How long a file must stay unchanged before it is taken, unless it was renamed into place.
-DEFAULT_SETTLE_SECONDS = 5.0
 _NOFOLLOW = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -93,7 +91,11 @@ class Source(Protocol):
 
 
 class DropFolder:
-    """A local folder: ``<inbox>/<outlet>/``. Files are taken oldest first; links are never followed."""
+    """A local folder: ``<inbox>/<outlet>/``. Files are taken oldest first; links are never followed.
+
+    ``settle_seconds`` defaults to 0 for callers that drop and ingest at once (tests, benchmarks);
+    the desk's runs pass its setting, FOREIGNDESK_SETTLE_SECONDS (5 s), via :func:`inbox_folders`.
+    """
 
     def __init__(self, folder: Path, outlet: str, settle_seconds: float = 0.0,
                  clock: Callable[[], float] = time.time) -> None:
