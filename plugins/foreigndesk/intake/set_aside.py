@@ -43,15 +43,26 @@ def _fsync_folder(folder: Path) -> None:
         os.close(handle)
 
 
-def _link_into(store: LocalStore, key: str, source: Path) -> None:
-    """Hard-link ``source`` to the store key (create-only); EXDEV means another file system."""
+def _link_into(store: LocalStore, key: str, path: Path, handle: BinaryIO) -> bool:
+    """Hard-link ``path`` to the store key (create-only) if it still is the file open in ``handle``.
+
+    The name is linked, then checked against the open file (opened O_NOFOLLOW and checked against
+    the listing): if the name was swapped for a link or another file in between, that wrong entry
+    is unlinked again (a link's target is never opened) and False says: copy from the open file.
+    Raises EXDEV (another file system) like ``os.link``.
+    """
     target = store.root / check_key(key)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        os.link(source, target, follow_symlinks=False)
+        os.link(path, target, follow_symlinks=False)
     except FileExistsError:
-        return
+        return True  # set aside by an earlier, interrupted run
+    opened, linked = os.fstat(handle.fileno()), target.lstat()
+    if (linked.st_dev, linked.st_ino) != (opened.st_dev, opened.st_ino):
+        target.unlink()
+        return False
     _fsync_folder(target.parent)
+    return True
 
 
 def _stream_into_local(store: LocalStore, key: str, stream: BinaryIO) -> None:
@@ -84,15 +95,18 @@ def can_take(store: Store) -> bool:
 
 
 def move_file(store: Store, key: str, path: Path, opened: Callable[[], BinaryIO]) -> None:
-    """Put the local file ``path`` at ``key`` without reading it into memory (the caller removes it)."""
+    """Put the local file ``path`` (as ``opened`` opens it) at ``key`` without reading it into memory.
+
+    The caller removes the inbox name afterwards, if it still holds the same file.
+    """
     if isinstance(store, LocalStore):
-        try:
-            _link_into(store, key, path)
-            return
-        except OSError as error:
-            if error.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
-                raise
         with opened() as stream:
+            try:
+                if _link_into(store, key, path, stream):
+                    return
+            except OSError as error:
+                if error.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOENT):
+                    raise
             _stream_into_local(store, key, stream)
     elif isinstance(store, S3Store):
         with opened() as stream:

@@ -156,30 +156,42 @@ class DropFolder:
             if unchanged():
                 path.unlink(missing_ok=True)
 
-        def opened() -> BinaryIO:
-            """The file itself, never a link put in its place since it was listed."""
+        replaced = [False]  # set when the name no longer holds the file listed: left for the next run
+
+        def opened() -> BinaryIO | None:
+            """The file itself, never a link put in its place since it was listed; None when it is gone."""
             try:
                 handle = os.open(path, _NOFOLLOW)
-            except FileNotFoundError:
-                raise SourceError(f"{path}: vanished while being read (taken by a concurrent run?)") from None
+            except FileNotFoundError:  # taken by a concurrent run, or renamed away by the editor
+                return None
             except OSError as error:
-                if error.errno == getattr(os, "ELOOP", 40):
-                    raise SourceError(f"{path}: became a symbolic link while being read; left alone") from None
+                if error.errno == getattr(os, "ELOOP", 40):  # a link now: the next run quarantines it as one
+                    return None
                 raise SourceError(f"{path}: cannot be read ({error.strerror}); check its permissions") from None
             now = os.fstat(handle)
             if (now.st_dev, now.st_ino) != identity[:2] or not stat.S_ISREG(now.st_mode):
-                os.close(handle)
-                raise SourceError(f"{path}: was replaced while being read; left for the next run")
+                os.close(handle)  # replaced since listed (an editor's save-by-rename): that one is for later
+                return None
             os.set_blocking(handle, True)
             return os.fdopen(handle, "rb")
 
         def read() -> bytes:
+            handle = opened()
+            if handle is None:
+                replaced[0] = True
+                return b""
             # At most one byte more than measured: a file still growing is caught by still_writing.
-            with opened() as handle:
+            with handle:
                 return handle.read(before.st_size + 1)
 
+        def must_open() -> BinaryIO:
+            handle = opened()
+            if handle is None:
+                raise SourceError(f"{path}: replaced or removed while being set aside; left for the next run")
+            return handle
+
         def move_aside(store: Store, key: str) -> None:
-            set_aside.move_file(store, key, path, opened)
+            set_aside.move_file(store, key, path, must_open)
             remove()
 
         return Drop(
@@ -188,7 +200,7 @@ class DropFolder:
             location=str(path),
             read=read,
             remove=remove,
-            still_writing=lambda raw: len(raw) != before.st_size or not unchanged(),
+            still_writing=lambda raw: replaced[0] or len(raw) != before.st_size or not unchanged(),
             size=before.st_size,
             set_aside=move_aside,
             not_yet=self._settling(before),
