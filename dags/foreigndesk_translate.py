@@ -19,6 +19,9 @@ Started by **foreigndesk_ingest**, one run per article revision
    - A review nobody answers within `FOREIGNDESK_REVIEW_TIMEOUT_SECONDS` is recorded as
      *expired*, nothing is approved, and the desk is notified. Clear `review.round_1`
      of that language to re-open it.
+   - A review task that Airflow fails right after a quick answer is retried at once
+     (`FOREIGNDESK_REVIEW_RETRIES`, default 3): the retry records the answer given,
+     read back through the REST API, or re-opens the same form if it cannot.
 
 If the form starts with "DEMO MODEL — not a real translation", no real model
 is installed for that pair: see the README, "Installing real models".
@@ -32,6 +35,7 @@ import pendulum
 from airflow.sdk import Param, chain, dag, task, task_group
 from foreigndesk.airflow_side.desk import OWNER
 from foreigndesk.airflow_side.review_operator import ReviewOperator
+from foreigndesk.core.settings import review_retries
 from foreigndesk.review.rounds import ROUNDS
 
 
@@ -57,8 +61,10 @@ def foreigndesk_translate():
 
     @task_group(group_id="review")
     def review(language: str):
-        # A human answer is never retried: a re-run would ask again for a decision already made.
-        chain(*[ReviewOperator(task_id=f"round_{number}", language=language, round=number, retries=0)
+        # Retried at once when Airflow fails an answered review (a race in 3.3): the retry records the
+        # answer its earlier try received, or returns the decision already recorded — never asks twice.
+        chain(*[ReviewOperator(task_id=f"round_{number}", language=language, round=number,
+                               retries=review_retries(), retry_delay=timedelta(seconds=2))
                 for number in range(1, ROUNDS + 1)])
 
     review.expand(language=translate())

@@ -77,6 +77,17 @@ def test_form_shows_demo_warning_first_then_checks_then_source_and_translation_s
     assert form.problems == []
 
 
+def test_a_review_reopened_after_a_lost_answer_says_so_first_and_nothing_else_changes(translated):
+    from foreigndesk.review.form import LOST_ANSWER_NOTICE
+
+    store, article, _ = translated
+    plain = build_form(store, article.article_id, article.revision, "ko")
+    again = build_form(store, article.article_id, article.revision, "ko", lost_answer=True)
+    assert again.body.splitlines()[0] == f"**⚠ {LOST_ANSWER_NOTICE}**"
+    assert again.body.split("\n", 2)[2] == plain.body and again.defaults == plain.defaults
+    assert LOST_ANSWER_NOTICE not in plain.body
+
+
 def test_findings_errors_first_memory_hits_and_glossary_terms_marked(translated):
     store, article, drafts = translated
     _rewrite_draft(

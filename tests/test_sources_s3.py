@@ -1,4 +1,4 @@
-"""The S3 inbox prefix as a source, on a real S3 API server on loopback (moto's threaded server)."""
+"""The S3 inbox prefix as a source, on every real S3 API server on loopback (moto, radosgw)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,11 @@ from foreigndesk.intake.ingest import configured_sources, ingest
 from foreigndesk.intake.sources import S3Inbox
 
 OUTLETS = ("baothainguyen", "tntv")
+
+
+@pytest.fixture
+def s3_endpoint(every_s3_endpoint):
+    return every_s3_endpoint
 
 
 @pytest.fixture
@@ -188,3 +193,63 @@ def test_an_object_over_the_limit_is_streamed_into_a_local_store(s3_bucket, tmp_
     (folder,) = {key.rsplit("/", 1)[0] for key in store.list("quarantine/tntv/")}
     assert store.read(f"{folder}/original.bin") == raw and len(result.quarantined) == 1
     assert _keys(client, bucket) == []
+def test_a_drop_named_in_vietnamese_with_spaces_is_read_and_removed(desk):
+    client, bucket, store = desk
+    raw = article_bytes(outlet="tntv", id="tntv-ten-tieng-viet")
+    key = "inbox/tntv/Bài viết số 1 (bản cuối).md"
+    put(client, bucket, key, raw)
+    result = ingest(store, [S3Inbox(client, f"s3://{bucket}/inbox/tntv/", "tntv")], OUTLETS)
+    assert [(item.article_id, item.source_file) for item in result.accepted] == [
+        ("tntv-ten-tieng-viet", f"s3://{bucket}/{key}")]
+    assert store.read(source_key("tntv-ten-tieng-viet", result.accepted[0].revision)) == raw
+    assert "Contents" not in client.list_objects_v2(Bucket=bucket, Prefix="inbox/")
+
+
+def test_a_wrong_secret_is_a_source_error_naming_the_setting_and_the_drop_stays(radosgw_s3):
+    """Only radosgw checks signatures: the inbox is reported, not emptied, and the secret is not shown."""
+    import os
+
+    from conftest import new_bucket
+    from foreigndesk.core.store import s3_client
+
+    client, bucket = new_bucket(radosgw_s3)
+    put(client, bucket, "inbox/tntv/a.md", article_bytes(outlet="tntv", id="tntv-signed"))
+    secret = "wrong-inbox-secret-42"
+    wrong = s3_client(radosgw_s3, aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+                      aws_secret_access_key=secret)
+    result = ingest(S3Store(client, bucket, "store"), [S3Inbox(wrong, f"s3://{bucket}/inbox/tntv/", "tntv")], OUTLETS)
+    assert result.accepted == [] and result.quarantined == []
+    (error,) = result.errors
+    assert error.startswith(f"s3://{bucket}/inbox/tntv/: cannot list the S3 inbox (SignatureDoesNotMatch: ")
+    assert "AWS_SECRET_ACCESS_KEY" in error and "foreigndesk_s3" in error and secret not in error
+    assert [item["Key"] for item in client.list_objects_v2(Bucket=bucket, Prefix="inbox/")["Contents"]] == [
+        "inbox/tntv/a.md"]
+
+
+def test_a_new_version_uploaded_while_the_first_is_ingested_is_kept_for_the_next_run(desk):
+    """Like a drop folder's file replaced mid-run: the first version is recorded, the second stays and is
+    registered next run as a new revision. Nothing lost (the version check is ETag, size and date)."""
+    from foreigndesk.intake.ingest import IntakeResult, ingest_drop
+
+    client, bucket, store = desk
+    key = "inbox/tntv/ban-tin.md"
+    first, second = (article_bytes(outlet="tntv", id="tntv-two", title=title) for title in ("Bản đầu", "Bản sửa lại"))
+    put(client, bucket, key, first)
+    inbox = S3Inbox(client, f"s3://{bucket}/inbox/tntv/", "tntv")
+    (drop,) = inbox.drops()
+    real_read = drop.read
+
+    def read_then_editor_uploads_again() -> bytes:
+        raw = real_read()
+        put(client, bucket, key, second)
+        return raw
+
+    drop.read = read_then_editor_uploads_again
+    result = IntakeResult()
+    ingest_drop(store, drop, result, OUTLETS)
+    assert [item.article_id for item in result.accepted] == ["tntv-two"]
+    assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == second
+    rerun = ingest(store, [inbox], OUTLETS)
+    assert [item.article_id for item in rerun.accepted] == ["tntv-two"]
+    assert [store.read(source_key("tntv-two", r.revision)) for r in revisions_of(store, "tntv-two")] == [first, second]
+    assert "Contents" not in client.list_objects_v2(Bucket=bucket, Prefix="inbox/")

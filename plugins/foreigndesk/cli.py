@@ -116,10 +116,20 @@ def cmd_status(args: argparse.Namespace) -> int:
     from datetime import datetime, timezone
 
     from foreigndesk.core.store import open_store
-    from foreigndesk.status import collect_status, format_status
+    from foreigndesk.status import collect_status, format_status, open_requests
 
     settings = load_settings()
-    report = collect_status(open_store(args.store or settings.store), datetime.now(timezone.utc), settings.languages)
+    store = open_store(args.store or settings.store)
+    task_states = None
+    if not args.no_airflow:
+        try:
+            from foreigndesk.airflow_side.review_tasks import review_task_states
+
+            task_states = review_task_states(open_requests(store))
+        except Exception as error:  # no Airflow DB here: say so rather than guess
+            print(f"foreigndesk status: Airflow's database could not be read ({type(error).__name__}); "
+                  "open reviews are shown as the store records them", file=sys.stderr)
+    report = collect_status(store, datetime.now(timezone.utc), settings.languages, task_states)
     print(json.dumps(report.as_json(), ensure_ascii=False, indent=1) if args.json else format_status(report))
     return 0
 
@@ -311,6 +321,8 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="where every article stands; review figures per language")
     status.add_argument("--store")
     status.add_argument("--json", action="store_true")
+    status.add_argument("--no-airflow", action="store_true",
+                        help="do not ask Airflow whether review tasks still wait (the store alone)")
     status.set_defaults(func=cmd_status)
 
     memory = commands.add_parser("memory", help="the translation memory").add_subparsers(dest="memory", required=True)

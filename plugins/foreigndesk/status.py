@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
@@ -23,6 +24,7 @@ from foreigndesk.core.decisions import (
     NEEDS_FIX,
     REJECTED,
     Decision,
+    ReviewRequest,
     all_decisions,
     current_request,
     decisions_for,
@@ -34,6 +36,13 @@ from foreigndesk.publish.ledger import FAILED, DeliveryState, publication_states
 from foreigndesk.publish.ledger import PUBLISHED as CHANNEL_PUBLISHED
 
 TRANSLATING, IN_REVIEW, PUBLISHED = "translating", "in review", "published"
+#: An open review request whose task no longer waits for the answer (failed, cleared, ended).
+REVIEW_STOPPED = "review stopped"
+#: Task states in which a review task still takes, or is about to take, the answer.
+_TASK_WAITING = {"awaiting_input", "deferred", "scheduled", "queued", "running", "up_for_retry",
+                 "up_for_reschedule", "restarting"}
+#: (run id, task id, map index) → Airflow's state of that task instance (see airflow_side.review_tasks).
+TaskStates = Mapping[tuple[str, str, int], str]
 _STATE_NAMES = {APPROVED: "approved", REJECTED: "rejected", NEEDS_FIX: "needs fix", EXPIRED: "expired"}
 _HOLDERS = {APPROVED: "publisher (next run)", REJECTED: "desk (rejected)", EXPIRED: "desk chief (re-open or drop)"}
 
@@ -96,10 +105,30 @@ def _channel_view(states: list[DeliveryState]) -> dict[str, str]:
             for state in states}
 
 
+def stopped_review(request: ReviewRequest, task_states: TaskStates | None) -> str:
+    """Why no task waits for this open request, with what to do; "" while one does (or nobody can tell)."""
+    if task_states is None or not request.run_id:
+        return ""
+    state = task_states.get((request.run_id, request.task_id, request.map_index), "removed")
+    if state in _TASK_WAITING:
+        return ""
+    where = f"{request.task_id} [{request.map_index}] of run {request.run_id}"
+    if state == "none":
+        return f"task cleared; it re-opens when the run is scheduled (clear the run again if it ended): {where}"
+    if state in ("failed", "upstream_failed"):
+        return f"task failed without an answer; clear {where} to re-open the review"
+    return f"task ended ({state}) without an answer; clear {where} to re-open the review"
+
+
 def language_status(
-    store: Store, article: Registered, language: str, now: datetime, publications: list[DeliveryState] | None = None
+    store: Store, article: Registered, language: str, now: datetime, publications: list[DeliveryState] | None = None,
+    task_states: TaskStates | None = None,
 ) -> ArticleStatus:
-    """One language of one revision; ``publications`` are the ledger's states for it, one per channel."""
+    """One language of one revision; ``publications`` are the ledger's states for it, one per channel.
+
+    ``task_states`` is Airflow's word on the review tasks: with it, an open request
+    whose task no longer waits is shown as stopped, with what to do, never as waiting.
+    """
     channels = _channel_view(publications or [])
 
     def row(state: str, holder: str, since: str, attempt: int = 0) -> ArticleStatus:
@@ -114,6 +143,9 @@ def language_status(
                    decisions[-1].attempt if decisions else 0)
     waiting = current_request(store, article.article_id, article.revision, language)
     if waiting is not None:
+        stopped = stopped_review(waiting, task_states)
+        if stopped:
+            return row(REVIEW_STOPPED, stopped, waiting.opened_at, waiting.attempt)
         return row(IN_REVIEW, ", ".join(waiting.reviewers), waiting.opened_at, waiting.attempt)
     if decisions:
         latest = decisions[-1]
@@ -141,11 +173,20 @@ def language_stats(language: str, decisions: list[Decision]) -> LanguageStats:
     )
 
 
-def collect_status(store: Store, now: datetime, languages: tuple[str, ...]) -> StatusReport:
+def open_requests(store: Store) -> list[ReviewRequest]:
+    """The review requests of the latest revisions that have no decision yet."""
+    found = (current_request(store, article.article_id, article.revision, language)
+             for article in latest_revisions(store) for language in article.languages)
+    return [request for request in found if request is not None]
+
+
+def collect_status(store: Store, now: datetime, languages: tuple[str, ...],
+                   task_states: TaskStates | None = None) -> StatusReport:
     publications: dict[tuple[str, str, str], list[DeliveryState]] = defaultdict(list)
     for state in publication_states(store):
         publications[(state.article_id, state.revision, state.language)].append(state)
-    rows = [language_status(store, article, language, now, publications[(article.article_id, article.revision, language)])
+    rows = [language_status(store, article, language, now, publications[(article.article_id, article.revision, language)],
+                            task_states)
             for article in latest_revisions(store) for language in article.languages]
     by_language: dict[str, list[Decision]] = defaultdict(list)
     for decision in all_decisions(store):

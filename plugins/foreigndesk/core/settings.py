@@ -165,6 +165,22 @@ def publish_schedule(env: Mapping[str, str] | None = None) -> tuple[str, str]:
     return env.get("FOREIGNDESK_PUBLISH_CRON") or DEFAULT_PUBLISH_CRON, env.get("FOREIGNDESK_TIMEZONE") or DEFAULT_TIMEZONE
 
 
+#: Tries a review task gets after the first (``FOREIGNDESK_REVIEW_RETRIES``). Airflow 3.3 can fail a review
+#: answered within a second of opening (docs/airflow-hitl.md); the retry records that answer instead.
+DEFAULT_REVIEW_RETRIES = 3
+
+
+def review_retries(env: Mapping[str, str] | None = None) -> int:
+    """How many times a failed review task is retried; read alone, while the translate DAG is parsed."""
+    env = os.environ if env is None else env
+    raw = env.get("FOREIGNDESK_REVIEW_RETRIES", "")
+    if not raw.strip():
+        return DEFAULT_REVIEW_RETRIES
+    if not raw.strip().isdigit():
+        raise SettingsError(f"FOREIGNDESK_REVIEW_RETRIES={raw!r} is not a whole number >= 0; e.g. {DEFAULT_REVIEW_RETRIES}")
+    return int(raw)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the desk's settings from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from foreigndesk.core.store import Store, parse_s3_url
+from foreigndesk.core.store import Store, parse_s3_url, s3_error_reason
 from foreigndesk.intake import set_aside
 
 IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".crdownload", "~")
@@ -309,7 +309,7 @@ class S3Inbox:
                     if name and not in_progress(name):
                         objects.append((item["LastModified"], item["Key"], item.get("ETag", ""), item.get("Size")))
         except (BotoCoreError, ClientError) as error:
-            raise SourceError(f"{self.description}: cannot list the S3 inbox ({_s3_reason(error)})") from None
+            raise SourceError(f"{self.description}: cannot list the S3 inbox ({s3_error_reason(error)})") from None
         for _, key, etag, size in sorted(objects, key=lambda item: item[:2]):
             yield self._drop(key, etag, size)
 
@@ -318,22 +318,23 @@ class S3Inbox:
 
         location = f"s3://{self.bucket}/{key}"
         # The version this run handles: as listed, then as read. Only that version is ever removed.
-        seen = {"etag": unquoted(listed_etag), "version": "", "changed": False}
+        seen: dict[str, Any] = {"etag": unquoted(listed_etag), "version": "", "changed": False, "read_as": None}
 
         def read() -> bytes:
             condition = {"IfMatch": seen["etag"]} if seen["etag"] else {}
             try:
                 response = self.client.get_object(Bucket=self.bucket, Key=key, **condition)
             except ClientError as error:
-                if _s3_reason(error) in ("PreconditionFailed", "412"):  # re-uploaded since listed
+                if s3_error_reason(error) in ("PreconditionFailed", "412"):  # re-uploaded since listed
                     seen["changed"] = True
                     return b""
-                raise SourceError(f"{location}: cannot be read ({_s3_reason(error)})") from None
+                raise SourceError(f"{location}: cannot be read ({s3_error_reason(error)})") from None
             except BotoCoreError as error:
-                raise SourceError(f"{location}: cannot be read ({_s3_reason(error)})") from None
+                raise SourceError(f"{location}: cannot be read ({s3_error_reason(error)})") from None
             seen["etag"] = unquoted(response.get("ETag", "")) or seen["etag"]
             version = response.get("VersionId") or ""
             seen["version"] = "" if version == "null" else version
+            seen["read_as"] = (response.get("ContentLength"), response.get("LastModified"))
             with response["Body"] as body:
                 return body.read()
 
@@ -343,18 +344,19 @@ class S3Inbox:
             elif seen["etag"]:
                 # radosgw answers 412 to the quoted ETag boto3 hands out; every server takes it unquoted.
                 condition = {"IfMatch": seen["etag"]}
+            elif not self._still_as_read(key, seen["read_as"]):
+                return  # no ETag to condition on, and size or date changed: a new upload, kept
             else:
-                raise SourceError(f"{location}: recorded, but left in the inbox: the server gave no ETag or "
-                                  "version id to remove exactly the version read")
+                condition = {}  # no ETag, same size and date: removed (a new upload in between could be lost)
             try:
                 self.client.delete_object(Bucket=self.bucket, Key=key, **condition)
             except ClientError as error:
-                if _s3_reason(error) in ("PreconditionFailed", "412"):
+                if s3_error_reason(error) in ("PreconditionFailed", "412"):
                     return  # re-uploaded during ingest: the new version stays for the next run
-                raise SourceError(f"{location}: recorded, but could not be removed ({_s3_reason(error)}); "
+                raise SourceError(f"{location}: recorded, but could not be removed ({s3_error_reason(error)}); "
                                   "the next run sees it again and changes nothing") from None
             except BotoCoreError as error:
-                raise SourceError(f"{location}: recorded, but could not be removed ({_s3_reason(error)}); "
+                raise SourceError(f"{location}: recorded, but could not be removed ({s3_error_reason(error)}); "
                                   "the next run sees it again and changes nothing") from None
 
         def copy_aside(store: Store, store_key: str) -> None:
@@ -363,12 +365,21 @@ class S3Inbox:
                                       seen["version"] or None)
             except ClientError as error:
                 raise SourceError(f"{location}: too large to read, and could not be copied into quarantine "
-                                  f"({_s3_reason(error)}); left in the inbox") from None
+                                  f"({s3_error_reason(error)}); left in the inbox") from None
             remove()
 
         return Drop(outlet=self.outlet, name=key.rsplit("/", 1)[-1], location=location, read=read, remove=remove,
                     still_writing=lambda raw: bool(seen["changed"]), size=size, set_aside=copy_aside,
                     fingerprint=unquoted(listed_etag))
+
+    def _still_as_read(self, key: str, read_as: tuple[Any, Any] | None) -> bool:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except (BotoCoreError, ClientError):
+            return False
+        return read_as is not None and (head.get("ContentLength"), head.get("LastModified")) == read_as
 
     def finish(self) -> None:
         pass
@@ -377,8 +388,3 @@ class S3Inbox:
 def unquoted(etag: str) -> str:
     """An ETag as If-Match wants it on every server tried: boto3 returns it in quotes, radosgw refuses those."""
     return etag.strip().removeprefix("W/").strip('"')
-
-
-def _s3_reason(error: Exception) -> str:
-    code = getattr(error, "response", {}).get("Error", {}).get("Code")
-    return str(code) if code else type(error).__name__

@@ -25,6 +25,9 @@ from foreigndesk.core.settings import DEFAULT_REVIEWERS
 from foreigndesk.core.store import Store
 
 _DIFF_LINES = 40
+#: The one line a re-opened review shows when the answer given to it could not be recorded.
+LOST_ANSWER_NOTICE = ("Your last answer to this review could not be recorded (Airflow lost it); "
+                      "nothing was decided. Please answer again — the text is as before.")
 
 
 @dataclass(frozen=True)
@@ -210,13 +213,21 @@ def build_form(
     reviewers: Mapping[str, list[str]] | None = None,
     fix_of: Decision | None = None,
     attempt: int = 1,
+    lost_answer: bool = False,
 ) -> ReviewForm:
-    """The review form; for a fix, the problems come first and the translator's own text is pre-filled."""
+    """The review form; for a fix, the problems come first and the translator's own text is pre-filled.
+
+    ``lost_answer``: this attempt was answered once, but the answer never reached the
+    desk (Airflow failed the task in a race and its retry could not read the answer
+    back). The form says so in one line; nothing else changes.
+    """
     article = load_revision(store, article_id, revision)
     draft = load_draft(store, article_id, revision, language)
     outlet = outlet_name(article.outlet)
     problems = list(fix_of.problems) if fix_of is not None and fix_of.outcome == NEEDS_FIX else []
     lines: list[str] = []
+    if lost_answer:
+        lines += [f"**⚠ {LOST_ANSWER_NOTICE}**", ""]
     if problems:
         lines += [f"**✖ Fix needed (attempt {attempt}).** Your approval of attempt {fix_of.attempt} "
                   f"({fix_of.decided_at}) was not accepted because:", ""]
