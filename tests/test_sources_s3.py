@@ -119,16 +119,16 @@ def test_a_re_upload_during_ingest_is_kept_for_the_next_run(desk):
     (drop,) = inbox.drops()
     remove = drop.remove
     drop.remove = lambda: (put(client, bucket, "inbox/tntv/r.md", second), remove())  # the editor re-uploads
-    sent = _headers(client, "DeleteObject")
     result = IntakeResult()
     ingest_drop(store, drop, result, OUTLETS)
     assert store.read(source_key("tntv-r", result.accepted[0].revision)) == first
     assert client.get_object(Bucket=bucket, Key="inbox/tntv/r.md")["Body"].read() == second, "not lost"
-    etag = hashlib.md5(first).hexdigest()  # noqa: S324 - what S3 uses as the ETag of a single-part upload
-    assert sent[0]["If-Match"] in (etag, etag.encode()), "the ETag unquoted: radosgw refuses the quoted form boto3 returns"
+    sent = _headers(client, "DeleteObject")
     rerun = ingest(store, [inbox], OUTLETS)
     assert store.read(source_key("tntv-r", rerun.accepted[0].revision)) == second
     assert _keys(client, bucket) == []
+    etag = hashlib.md5(second).hexdigest()  # noqa: S324 - what S3 uses as the ETag of a single-part upload
+    assert sent[0]["If-Match"] in (etag, etag.encode()), "the ETag unquoted: radosgw refuses the quoted form"
 
 
 def test_an_object_replaced_between_listing_and_reading_is_left_for_the_next_run(desk):

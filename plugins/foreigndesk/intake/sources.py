@@ -23,8 +23,11 @@ The size is known before the bytes: a drop over the limit is moved into
 quarantine whole (:mod:`.set_aside`) without being read.
 
 An S3 inbox object is read at the version listed (``IfMatch``) and removed only
-if it is still that version (by version id, else a conditional delete on its
-ETag), so a re-upload during ingest is kept for the next run.
+if it is still that version: by version id in a versioned bucket (exact
+everywhere), else after checking its ETag and with a conditional delete on it.
+Ceph radosgw ignores ``If-Match`` on DELETE, so there a re-upload landing between
+that check and the delete (milliseconds) could still be lost: version the inbox
+bucket to close it (docs/s3.md).
 """
 
 from __future__ import annotations
@@ -340,9 +343,13 @@ class S3Inbox:
 
         def remove() -> None:
             if seen["version"]:
-                condition = {"VersionId": seen["version"]}
+                condition = {"VersionId": seen["version"]}  # exact on every server
             elif seen["etag"]:
-                # radosgw answers 412 to the quoted ETag boto3 hands out; every server takes it unquoted.
+                # Ceph radosgw (16) ignores If-Match on DELETE (a re-upload was lost in the tests), so the
+                # current version is looked at first; If-Match then closes the window where it is honoured
+                # (AWS, moto). Unquoted: radosgw answers 412 to the quoted ETag boto3 hands out.
+                if not self._still_etag(key, seen["etag"]):
+                    return  # re-uploaded during ingest: the new version stays for the next run
                 condition = {"IfMatch": seen["etag"]}
             elif not self._still_as_read(key, seen["read_as"]):
                 return  # no ETag to condition on, and size or date changed: a new upload, kept
@@ -371,6 +378,14 @@ class S3Inbox:
         return Drop(outlet=self.outlet, name=key.rsplit("/", 1)[-1], location=location, read=read, remove=remove,
                     still_writing=lambda raw: bool(seen["changed"]), size=size, set_aside=copy_aside,
                     fingerprint=unquoted(listed_etag))
+
+    def _still_etag(self, key: str, etag: str) -> bool:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return unquoted(self.client.head_object(Bucket=self.bucket, Key=key).get("ETag", "")) == etag
+        except (BotoCoreError, ClientError):
+            return False  # gone (taken by a concurrent run) or unreadable: nothing removed
 
     def _still_as_read(self, key: str, read_as: tuple[Any, Any] | None) -> bool:
         from botocore.exceptions import BotoCoreError, ClientError
