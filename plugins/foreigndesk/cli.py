@@ -116,6 +116,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from datetime import datetime, timezone
 
     from foreigndesk.core.store import open_store
+    from foreigndesk.quality.scores import evaluate, format_evaluation
     from foreigndesk.status import collect_status, format_status, open_requests
 
     settings = load_settings()
@@ -130,7 +131,32 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"foreigndesk status: Airflow's database could not be read ({type(error).__name__}); "
                   "open reviews are shown as the store records them", file=sys.stderr)
     report = collect_status(store, datetime.now(timezone.utc), settings.languages, task_states)
-    print(json.dumps(report.as_json(), ensure_ascii=False, indent=1) if args.json else format_status(report))
+    scores = evaluate(store, languages=settings.languages, overall_only=True)
+    if args.json:
+        print(json.dumps(report.as_json() | {"model_scores": scores.as_json()["rows"]}, ensure_ascii=False, indent=1))
+    else:
+        print(format_status(report) + "\n\n" + format_evaluation(scores, overall_only=True))
+    return 0
+
+
+def _since(value: str | None):
+    from datetime import date
+
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise SettingsError(f"--since {value!r} is not a date; write YYYY-MM-DD") from None
+
+
+def cmd_models_evaluate(args: argparse.Namespace) -> int:
+    from foreigndesk.core.store import open_store
+    from foreigndesk.quality.scores import evaluate, format_evaluation
+
+    settings = load_settings()
+    result = evaluate(open_store(args.store or settings.store), args.lang, _since(args.since), settings.languages)
+    print(json.dumps(result.as_json(), ensure_ascii=False, indent=1) if args.json else format_evaluation(result))
     return 0
 
 
@@ -249,6 +275,70 @@ def cmd_glossary_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _suggestion_context(args: argparse.Namespace):
+    from foreigndesk.translate.glossary import load_glossary
+    from foreigndesk.core.store import open_store
+
+    settings = load_settings()
+    folder = Path(args.dir) if getattr(args, "dir", None) else settings.glossary_dir
+    return open_store(args.store or settings.store), folder, load_glossary(folder)
+
+
+def cmd_glossary_suggest(args: argparse.Namespace) -> int:
+    from foreigndesk.quality.suggestions import format_suggestions, suggest
+
+    store, _, glossary = _suggestion_context(args)
+    found = suggest(store, glossary, args.min_count, args.lang)
+    print(json.dumps([s.as_json() for s in found], ensure_ascii=False, indent=1) if args.json
+          else format_suggestions(found))
+    return 0
+
+
+def cmd_glossary_accept(args: argparse.Namespace) -> int:
+    from foreigndesk.quality.suggestions import SuggestionError, accept
+
+    store, folder, glossary = _suggestion_context(args)
+    try:
+        mark = accept(store, folder, glossary, args.id, args.vi or "",
+                      {"en": args.en, "zh": args.zh, "ko": args.ko}, args.min_count)
+    except SuggestionError as error:
+        print(f"foreigndesk: {error}", file=sys.stderr)
+        return 1
+    row = mark.row
+    print(f"accepted {mark.suggestion_id}: {row['vi']} → en {row['en']} · zh {row['zh']} · ko {row['ko']} "
+          f"(written to {folder / 'from-approvals.csv'}; glossary check passes)")
+    return 0
+
+
+def cmd_glossary_dismiss(args: argparse.Namespace) -> int:
+    from foreigndesk.quality.suggestions import SuggestionError, dismiss
+
+    store, _, glossary = _suggestion_context(args)
+    try:
+        mark = dismiss(store, glossary, args.id, args.min_count)
+    except SuggestionError as error:
+        print(f"foreigndesk: {error}", file=sys.stderr)
+        return 1
+    print(f"dismissed {mark.suggestion_id}: '{mark.machine}' → '{mark.approved}' will not be suggested again")
+    return 0
+
+
+def cmd_models_compare(args: argparse.Namespace) -> int:
+    from foreigndesk.translate.models import InstallError
+    from foreigndesk.quality.compare import CompareError, compare_package, format_comparison
+    from foreigndesk.core.store import open_store
+
+    settings = load_settings()
+    try:
+        result = compare_package(open_store(args.store or settings.store), Path(args.package), settings.glossary_dir,
+                                 settings.placeholder_style, settings.languages, args.lang, args.limit)
+    except (CompareError, InstallError) as error:
+        print(f"foreigndesk: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(result.as_json(), ensure_ascii=False, indent=1) if args.json else format_comparison(result))
+    return 0
+
+
 def cmd_models_list(args: argparse.Namespace) -> int:
     from foreigndesk.translate.demo_models import is_demo_package_dir
     from foreigndesk.translate.models import installed_pairs
@@ -317,6 +407,23 @@ def build_parser() -> argparse.ArgumentParser:
     glossary_check = glossary.add_parser("check", help="report duplicates, conflicts, empty targets and malformed rows")
     glossary_check.add_argument("--dir", help="glossary folder (default: FOREIGNDESK_GLOSSARY_DIR or glossary/)")
     glossary_check.set_defaults(func=cmd_glossary_check)
+    suggest = glossary.add_parser("suggest", help="recurring reviewer corrections that could become glossary rows")
+    accept = glossary.add_parser("accept", help="write a suggestion as a row of glossary/from-approvals.csv")
+    dismiss = glossary.add_parser("dismiss", help="never suggest this again")
+    for sub in (suggest, accept, dismiss):
+        sub.add_argument("--min-count", type=int, default=3, help="distinct articles an edit must recur in (default 3)")
+        sub.add_argument("--store", help="store (default: FOREIGNDESK_STORE)")
+        sub.add_argument("--dir", help="glossary folder (default: FOREIGNDESK_GLOSSARY_DIR or glossary/)")
+    suggest.add_argument("--lang", help="only this language")
+    suggest.add_argument("--json", action="store_true")
+    suggest.set_defaults(func=cmd_glossary_suggest)
+    for sub in (accept, dismiss):
+        sub.add_argument("id", help="the suggestion's ID, as `glossary suggest` prints it")
+    accept.add_argument("--vi", help="the Vietnamese term (default: the one the suggestion names)")
+    for lang in ("en", "zh", "ko"):
+        accept.add_argument(f"--{lang}", help=f"the {lang} term, when no {lang} suggestion gives it")
+    accept.set_defaults(func=cmd_glossary_accept)
+    dismiss.set_defaults(func=cmd_glossary_dismiss)
 
     status = commands.add_parser("status", help="where every article stands; review figures per language")
     status.add_argument("--store")
@@ -339,6 +446,21 @@ def build_parser() -> argparse.ArgumentParser:
     listing = models.add_parser("list", help="installed models")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=cmd_models_list)
+    evaluate = models.add_parser("evaluate", help="chrF, TER and unchanged share of the machine drafts against "
+                                 "the approved texts, per language, model, outlet and month")
+    evaluate.add_argument("--lang", help="only this language, e.g. en")
+    evaluate.add_argument("--since", help="only decisions on or after this date (YYYY-MM-DD)")
+    evaluate.add_argument("--store", help="store (default: FOREIGNDESK_STORE)")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(func=cmd_models_evaluate)
+    compare = models.add_parser("compare", help="score a candidate .argosmodel against the installed model on the "
+                                "last approved articles, without installing it")
+    compare.add_argument("package", help="the candidate PACKAGE.argosmodel")
+    compare.add_argument("--lang", help="only this language")
+    compare.add_argument("--limit", type=int, default=50, help="the last N approved articles (default 50)")
+    compare.add_argument("--store", help="store (default: FOREIGNDESK_STORE)")
+    compare.add_argument("--json", action="store_true")
+    compare.set_defaults(func=cmd_models_compare)
     demo = models.add_parser("build-demo", help="build the tiny demo packages into a folder")
     demo.add_argument("out")
     demo.set_defaults(func=cmd_models_build_demo)

@@ -78,6 +78,8 @@ class Settings:
     notify_email_to: tuple[str, ...] = ()
     #: A dropped file is taken once unchanged this long (or renamed into place): never half-copied.
     settle_seconds: float = 5.0
+    #: What Chinese and Korean are drafted from: "machine" English (at once) or the "approved" English.
+    pivot: str = "machine"
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -181,6 +183,15 @@ def review_retries(env: Mapping[str, str] | None = None) -> int:
     return int(raw)
 
 
+PIVOT_MODES = ("machine", "approved")
+
+
+def pivot_mode(env: Mapping[str, str] | None = None) -> str:
+    """What Chinese and Korean are drafted from (FOREIGNDESK_PIVOT); read alone, while the translate DAG is
+    parsed, since its task order depends on it — every Airflow component must see the same value."""
+    return _choice(os.environ if env is None else env, "FOREIGNDESK_PIVOT", PIVOT_MODES, "machine")
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the desk's settings from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -229,4 +240,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         notify=notify,
         notify_email_to=notify_email_to,
         settle_seconds=_seconds(env, "FOREIGNDESK_SETTLE_SECONDS", 5.0),
+        pivot=pivot_mode(env),
     )

@@ -128,22 +128,42 @@ def unit_label(unit_id: object) -> str:
 
 
 def _side_by_side(draft: Draft, language: str) -> list[str]:
+    """Source and machine text row by row; for a draft made from the approved English, that English between them."""
     source_terms = [t.get("source", "") for t in draft.glossary_terms]
     target_terms = [t.get("target", "") for t in draft.glossary_terms]
     remembered = draft.remembered_units()
     source_units, target_units = _units(draft)
+    english = draft.pivot.get("units") if draft.pivot.get("from") == "approved" else None
 
     def target(unit_id: str) -> str:
         if unit_id not in target_units:
             return "*(missing)*"
         return ("♻ " if unit_id in remembered else "") + _cell(target_units[unit_id], target_terms)
 
-    lines = [f"| | {language_name(SOURCE_LANGUAGE)} (source) | {language_name(language)} (machine) |", "|---|---|---|"]
+    def pivot(unit_id: str) -> str:
+        return "" if english is None else f" {_cell(english.get(unit_id, '*(machine English)*'))} |"
+
+    middle = "" if english is None else f" {language_name('en')} (approved) |"
+    lines = [f"| | {language_name(SOURCE_LANGUAGE)} (source) |{middle} {language_name(language)} (machine) |",
+             "|---|---|---|" + ("---|" if english is not None else "")]
     for unit_id, text in source_units.items():
-        lines.append(f"| {unit_label(unit_id)} | {_cell(text, source_terms)} | {target(unit_id)} |")
+        lines.append(f"| {unit_label(unit_id)} | {_cell(text, source_terms)} |{pivot(unit_id)} {target(unit_id)} |")
     for unit_id in target_units.keys() - source_units.keys():
-        lines.append(f"| {unit_label(unit_id)} | *(not in the source)* | {target(unit_id)} |")
+        lines.append(f"| {unit_label(unit_id)} | *(not in the source)* |{pivot(unit_id)} {target(unit_id)} |")
     return lines
+
+
+def _pivot_notice(draft: Draft) -> list[str]:
+    """What the form says first about the English a Chinese or Korean draft was made from."""
+    pivot = draft.pivot
+    if pivot.get("from") == "approved":
+        return [f"**Drafted from the approved English** (by {quote(str(pivot.get('reviewer', '')))}), shown "
+                "between the source and the machine text.", ""]
+    if pivot.get("from") == "machine":
+        return [f"**⚠ Drafted from the machine English:** the English review ended "
+                f"{quote(str(pivot.get('reason', '')))}, so no approved English was there to translate from. "
+                "Check names and terms against the Vietnamese source.", ""]
+    return []
 
 
 def _findings(draft: Draft) -> list[str]:
@@ -239,6 +259,7 @@ def build_form(
     for flag in getattr(article, "flags", None) or []:
         text = " — ".join(str(value) for value in flag.values()) if isinstance(flag, dict) else str(flag)
         lines += [f"**⚠ Intake:** {quote_line(text)}", ""]
+    lines += _pivot_notice(draft)
     lines += _findings(draft)
     lines += [
         f"## {quote_line(article.title)}",
