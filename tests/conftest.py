@@ -92,6 +92,8 @@ def desk(tmp_path, monkeypatch):
         (inbox / outlet).mkdir(parents=True)
     monkeypatch.setenv("FOREIGNDESK_STORE", str(store))
     monkeypatch.setenv("FOREIGNDESK_INBOX", str(inbox))
+    # Files are dropped and ingested at once here; the settle time has its own tests (test_intake_cases.py).
+    monkeypatch.setenv("FOREIGNDESK_SETTLE_SECONDS", "0")
     return tmp_path
 
 

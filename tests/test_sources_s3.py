@@ -89,6 +89,110 @@ def test_settings_name_one_s3_inbox_per_outlet(desk, tmp_path):
     assert [s.description for s in inboxes] == [f"s3://{bucket}/inbox/baothainguyen/", f"s3://{bucket}/tntv-uploads/"]
 
 
+# --- only the version ingested is ever removed; nothing too large is ever downloaded --------------
+
+def _calls(client, operation: str) -> list[dict]:
+    """The parameters of every ``operation`` call the client makes from now on (botocore's event hook)."""
+    seen: list[dict] = []
+    client.meta.events.register(f"provide-client-params.s3.{operation}", lambda params, **_: seen.append(dict(params)))
+    return seen
+
+
+def _headers(client, operation: str) -> list[dict]:
+    """The HTTP headers of every ``operation`` request as sent on the wire."""
+    sent: list[dict] = []
+    client.meta.events.register(f"before-send.s3.{operation}", lambda request, **_: sent.append(dict(request.headers)))
+    return sent
+
+
+def _keys(client, bucket, prefix="inbox/") -> list[str]:
+    return [item["Key"] for item in client.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])]
+
+
+def test_a_re_upload_during_ingest_is_kept_for_the_next_run(desk):
+    from foreigndesk.intake.ingest import IntakeResult, ingest_drop
+
+    client, bucket, store = desk
+    first, second = article_bytes(outlet="tntv", id="tntv-r"), article_bytes(outlet="tntv", id="tntv-r", body="Sửa.\n")
+    put(client, bucket, "inbox/tntv/r.md", first)
+    inbox = S3Inbox(client, f"s3://{bucket}/inbox/tntv/", "tntv")
+    (drop,) = inbox.drops()
+    remove = drop.remove
+    drop.remove = lambda: (put(client, bucket, "inbox/tntv/r.md", second), remove())  # the editor re-uploads
+    result = IntakeResult()
+    ingest_drop(store, drop, result, OUTLETS)
+    assert store.read(source_key("tntv-r", result.accepted[0].revision)) == first
+    assert client.get_object(Bucket=bucket, Key="inbox/tntv/r.md")["Body"].read() == second, "not lost"
+    sent = _headers(client, "DeleteObject")
+    rerun = ingest(store, [inbox], OUTLETS)
+    assert store.read(source_key("tntv-r", rerun.accepted[0].revision)) == second
+    assert _keys(client, bucket) == []
+    etag = hashlib.md5(second).hexdigest()  # noqa: S324 - what S3 uses as the ETag of a single-part upload
+    assert sent[0]["If-Match"] in (etag, etag.encode()), "the ETag unquoted: radosgw refuses the quoted form"
+
+
+def test_an_object_replaced_between_listing_and_reading_is_left_for_the_next_run(desk):
+    from foreigndesk.intake.ingest import IntakeResult, ingest_drop
+
+    client, bucket, store = desk
+    first, second = article_bytes(outlet="tntv", id="tntv-l"), article_bytes(outlet="tntv", id="tntv-l", body="Mới.\n")
+    put(client, bucket, "inbox/tntv/l.md", first)
+    inbox = S3Inbox(client, f"s3://{bucket}/inbox/tntv/", "tntv")
+    (drop,) = inbox.drops()
+    put(client, bucket, "inbox/tntv/l.md", second)  # replaced after the listing
+    result = IntakeResult()
+    ingest_drop(store, drop, result, OUTLETS)
+    assert result.waiting == [f"s3://{bucket}/inbox/tntv/l.md"] and result.accepted == []
+    assert client.get_object(Bucket=bucket, Key="inbox/tntv/l.md")["Body"].read() == second
+    (taken,) = ingest(store, [inbox], OUTLETS).accepted
+    assert store.read(source_key("tntv-l", taken.revision)) == second and _keys(client, bucket) == []
+
+
+def test_in_a_versioned_bucket_only_the_version_read_is_deleted(desk):
+    client, bucket, store = desk
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    first, second = article_bytes(outlet="tntv", id="tntv-v"), article_bytes(outlet="tntv", id="tntv-v", body="V2.\n")
+    version = client.put_object(Bucket=bucket, Key="inbox/tntv/v.md", Body=first)["VersionId"]
+    inbox = S3Inbox(client, f"s3://{bucket}/inbox/tntv/", "tntv")
+    (drop,) = inbox.drops()
+    remove = drop.remove
+    drop.remove = lambda: (put(client, bucket, "inbox/tntv/v.md", second), remove())
+    deletes = _calls(client, "DeleteObject")
+    from foreigndesk.intake.ingest import IntakeResult, ingest_drop
+
+    ingest_drop(store, drop, IntakeResult(), OUTLETS)
+    assert deletes == [{"Bucket": bucket, "Key": "inbox/tntv/v.md", "VersionId": version}]
+    assert client.get_object(Bucket=bucket, Key="inbox/tntv/v.md")["Body"].read() == second
+    (taken,) = ingest(store, [inbox], OUTLETS).accepted
+    assert store.read(source_key("tntv-v", taken.revision)) == second and _keys(client, bucket) == []
+
+
+def test_an_object_over_the_limit_is_copied_server_side_into_quarantine_never_downloaded(desk):
+    client, bucket, store = desk
+    raw = b"---\ntitle: video\n---\n" + bytes(range(256)) * 8192  # 2 MiB
+    put(client, bucket, "inbox/tntv/video.md", raw)
+    gets, copies = _calls(client, "GetObject"), _calls(client, "CopyObject")
+    result = ingest(store, [S3Inbox(client, f"s3://{bucket}/inbox/tntv/", "tntv")], OUTLETS, max_bytes=1024 * 1024)
+    assert gets == [], "never read: the server copies it"
+    assert [copy["CopySource"] for copy in copies] == [{"Bucket": bucket, "Key": "inbox/tntv/video.md"}]
+    (item,) = result.quarantined
+    assert f"{len(raw)} bytes, larger than the limit of 1048576 bytes (not read)" in item["reason"]
+    (folder,) = {key.rsplit("/", 1)[0] for key in store.list("quarantine/tntv/")}
+    assert store.read(f"{folder}/original.bin") == raw, "byte for byte"
+    assert _keys(client, bucket) == [] and list(store.list("articles/")) == []
+
+
+def test_an_object_over_the_limit_is_streamed_into_a_local_store(s3_bucket, tmp_path):
+    from foreigndesk.core.store import LocalStore
+
+    client, bucket = s3_bucket
+    store = LocalStore(tmp_path / "store")
+    raw = bytes(range(256)) * 8192
+    put(client, bucket, "inbox/tntv/lon.md", raw)
+    result = ingest(store, [S3Inbox(client, f"s3://{bucket}/inbox/tntv/", "tntv")], OUTLETS, max_bytes=4096)
+    (folder,) = {key.rsplit("/", 1)[0] for key in store.list("quarantine/tntv/")}
+    assert store.read(f"{folder}/original.bin") == raw and len(result.quarantined) == 1
+    assert _keys(client, bucket) == []
 def test_a_drop_named_in_vietnamese_with_spaces_is_read_and_removed(desk):
     client, bucket, store = desk
     raw = article_bytes(outlet="tntv", id="tntv-ten-tieng-viet")

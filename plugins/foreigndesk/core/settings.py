@@ -76,6 +76,8 @@ class Settings:
     notify: tuple[str, ...] = ("log",)
     #: The desk's review mailbox(es) for the "email" channel.
     notify_email_to: tuple[str, ...] = ()
+    #: A dropped file is taken once unchanged this long (or renamed into place): never half-copied.
+    settle_seconds: float = 5.0
     #: What Chinese and Korean are drafted from: "machine" English (at once) or the "approved" English.
     pivot: str = "machine"
 
@@ -94,6 +96,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name}={raw!r} is not a whole number; set it to e.g. {default}") from None
     if value <= 0:
         raise SettingsError(f"{name}={raw!r} must be positive; set it to e.g. {default}")
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number of seconds; set it to e.g. {default:g}") from None
+    if not 0 <= value <= 3600:
+        raise SettingsError(f"{name}={raw!r} must be between 0 and 3600 seconds; set it to e.g. {default:g}")
     return value
 
 
@@ -224,5 +239,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         review_timeout_seconds=_int(env, "FOREIGNDESK_REVIEW_TIMEOUT_SECONDS", 2 * 24 * 3600),
         notify=notify,
         notify_email_to=notify_email_to,
+        settle_seconds=_seconds(env, "FOREIGNDESK_SETTLE_SECONDS", 5.0),
         pivot=pivot_mode(env),
     )

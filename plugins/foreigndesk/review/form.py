@@ -45,10 +45,43 @@ class ReviewForm:
 
 
 
+class ReviewersError(ValueError):
+    """The reviewers configuration is not language → list of user ids; the message says how to fix it."""
+
+
+def check_reviewers(value: object, where: str) -> dict[str, list[str]]:
+    """The reviewers configuration as read from ``where`` (e.g. an Airflow Variable), or a clear error.
+
+    It must map each language to a list of user ids: ``{"en": ["reviewer_en"], "zh": ["li", "wang"]}``.
+    """
+    example = '{"en": ["reviewer_en"], "zh": ["reviewer_zh"], "ko": ["reviewer_ko"]}'
+    if not isinstance(value, Mapping):
+        raise ReviewersError(f"{where} must map each language to a list of user ids, not "
+                             f"{type(value).__name__} {value!r:.60}; set it like {example}")
+    checked: dict[str, list[str]] = {}
+    for language, users in value.items():
+        if not isinstance(users, list) or not users or not all(isinstance(u, str) and u.strip() for u in users):
+            raise ReviewersError(f"{where}: {language!r} must be a list of user ids like [\"reviewer_{language}\"], "
+                                 f"not {users!r:.60}; set it like {example}")
+        checked[str(language)] = [user.strip() for user in users]
+    return checked
+
+
 def reviewers_for(language: str, reviewers: Mapping[str, list[str]] | None) -> list[str]:
-    """The users allowed to answer a language's review (configurable; defaults to reviewer_<lang>)."""
+    """The users allowed to answer a language's review (configurable; defaults to reviewer_<lang>).
+
+    A string where a list belongs is refused, never read letter by letter: ``"reviewer_en"`` as a
+    list would make seven reviewers called "r", "e", "v" …
+    """
+    if reviewers is not None and not isinstance(reviewers, Mapping):
+        raise ReviewersError(f"reviewers must map a language to a list of user ids, not {type(reviewers).__name__}; "
+                             'e.g. {"en": ["reviewer_en"]}')
     configured = (reviewers or DEFAULT_REVIEWERS).get(language) or DEFAULT_REVIEWERS.get(language, [])
-    return list(configured)
+    if not isinstance(configured, (list, tuple)) or not all(isinstance(user, str) and user.strip()
+                                                             for user in configured):
+        raise ReviewersError(f"reviewers for {language!r} must be a list of user ids like [\"reviewer_{language}\"], "
+                             f"not {configured!r}")
+    return [user.strip() for user in configured]
 
 
 #: Characters that start inline Markdown or HTML (and the table's pipe). The Airflow UI drops raw
@@ -60,6 +93,12 @@ _MARKDOWN_INLINE = re.compile(r"([\\`*_~\[\]<>&|])")
 def quote(text: str) -> str:
     """Article or machine text as Markdown that displays exactly this text, never markup or HTML."""
     return _MARKDOWN_INLINE.sub(r"\\\1", text)
+
+
+def quote_line(text: str) -> str:
+    """A one-line field of the article (who approved it, a URL, a caption), quoted and kept on its line:
+    a line break in it must not start a heading or a list item of its own."""
+    return quote(" ".join(str(text).split()))
 
 
 def _cell(text: str, terms: Sequence[str] = ()) -> str:
@@ -153,7 +192,9 @@ def _diff(old: str, new: str) -> list[str]:
                if not line.startswith(("---", "+++", "@@"))]
     if len(changed) > _DIFF_LINES:
         changed = changed[:_DIFF_LINES] + [f"… {len(changed) - _DIFF_LINES} more changed lines"]
-    return ["```diff", *changed, "```"] if changed else ["*(no change in the text)*"]
+    # The article's own ``` lines must not close the fence: it is longer than any backtick run inside.
+    fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", "\n".join(changed))), default=0))
+    return [f"{fence}diff", *changed, fence] if changed else ["*(no change in the text)*"]
 
 
 def _correction(store: Store, article: Registered, language: str) -> list[str]:
@@ -217,14 +258,18 @@ def build_form(
                   "it copies the text and swaps a few words. Install real models before publishing.", ""]
     for flag in getattr(article, "flags", None) or []:
         text = " — ".join(str(value) for value in flag.values()) if isinstance(flag, dict) else str(flag)
-        lines += [f"**⚠ Intake:** {quote(text)}", ""]
+        lines += [f"**⚠ Intake:** {quote_line(text)}", ""]
     lines += _pivot_notice(draft)
     lines += _findings(draft)
     lines += [
-        f"## {quote(article.title)}",
+        f"## {quote_line(article.title)}",
         "",
-        f"- **Outlet:** {outlet} — approved by {article.approved_by} at {article.approved_at}",
-        f"- **Source article:** {article.source_url or 'no link given'}",
+        f"- **Outlet:** {quote_line(outlet)} — approved by {quote_line(article.approved_by)} "
+        f"at {quote_line(article.approved_at)}",
+        f"- **Source article:** {quote_line(article.source_url) if article.source_url else 'no link given'}",
+        *([f"- **Image:** {quote_line(article.image)}"
+           + (f" — caption: {quote_line(article.image_caption)}" if article.image_caption else "")]
+          if article.image else []),
         f"- **Article:** `{article_id}` revision `{revision}` · attempt {attempt}",
         f"- **Model:** {draft.model_name} ({draft.model_version})",
         "",
