@@ -377,8 +377,12 @@ def run_cluster(desk_dir: Path, port: int, host: str, workers: int = 2, concurre
         for name, command in airflow_components(workers, concurrency).items():
             log_path = paths.logs / f"{name}.log"
             airflow.append(Supervised(name, lambda command=command, log_path=log_path: _popen(command, env, log_path)))
+        # Workers run tasks through the API server's execution API: they start once it answers
+        # (compose: depends_on airflow-apiserver service_healthy), or their first tasks fail.
+        workers_later = [c for c in airflow if c.name.startswith("airflow-worker")]
         for component in airflow:
-            component.launch()
+            if component not in workers_later:
+                component.launch()
         api = airflow[0]
         print(f"Starting {', '.join(c.name for c in airflow)} (logs: {paths.logs}) …", flush=True)
         if not wait_healthy(port, api.process, health_timeout, lambda: stopping):
@@ -386,6 +390,8 @@ def run_cluster(desk_dir: Path, port: int, host: str, workers: int = 2, concurre
                 return 0
             print(f"the API did not become healthy; see {paths.logs / 'airflow-apiserver.log'}", file=sys.stderr)
             return 1
+        for component in workers_later:
+            component.launch()
         try:
             seed_reviewers(env, paths.root)
         except RuntimeError as error:
