@@ -117,7 +117,8 @@ def test_the_cluster_and_compose_run_the_same_executor_broker_and_result_backend
 
 
 def _settings_the_code_reads() -> set[str]:
-    from foreigndesk.settings import DEFAULT_OUTLETS, outlet_variable
+    from foreigndesk.core.names import DEFAULT_OUTLETS
+    from foreigndesk.core.settings import outlet_variable
 
     code = "\n".join(path.read_text() for path in (REPO / "plugins" / "foreigndesk").rglob("*.py"))
     names = set(re.findall(r"\"(FOREIGNDESK_[A-Z0-9_]+)\"", code))
