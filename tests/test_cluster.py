@@ -32,6 +32,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -217,6 +218,20 @@ def _keys(client, bucket: str, prefix: str) -> list[str]:
     return keys
 
 
+@dataclass(frozen=True)
+class S3Server:
+    endpoint: str
+    access_key: str
+    secret_key: str
+
+
+@pytest.fixture
+def s3_server(s3_endpoint) -> S3Server:
+    """The S3 API the cluster's store and inbox live on: switch servers here (e.g. to a radosgw fixture
+    yielding its endpoint and keys); nothing else in the test names the server."""
+    return S3Server(s3_endpoint, "cluster-test", "cluster-test-secret")
+
+
 @pytest.fixture
 def desk_dir():
     """Outside pytest's 0700 tmp folder: PostgreSQL runs as 'postgres' when the tests run as root."""
@@ -226,8 +241,13 @@ def desk_dir():
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def test_cluster_end_to_end_with_a_worker_and_the_scheduler_killed(desk_dir, tmp_path, s3_endpoint, s3_bucket):
-    client, bucket = s3_bucket
+def test_cluster_end_to_end_with_a_worker_and_the_scheduler_killed(desk_dir, tmp_path, s3_server):
+    from foreigndesk.core.store import s3_client
+
+    client = s3_client(s3_server.endpoint, aws_access_key_id=s3_server.access_key,
+                       aws_secret_access_key=s3_server.secret_key, region_name="us-east-1")
+    bucket = f"foreigndesk-cluster-{os.getpid()}-{int(time.time())}"
+    client.create_bucket(Bucket=bucket)
     portal = PortalServer()
     port = _free_port()
     (tmp_path / "inbox").mkdir()
@@ -237,9 +257,9 @@ def test_cluster_end_to_end_with_a_worker_and_the_scheduler_killed(desk_dir, tmp
         "FOREIGNDESK_STORE": f"s3://{bucket}/store",
         "FOREIGNDESK_S3_INBOX": f"s3://{bucket}/inbox",
         "FOREIGNDESK_INBOX": str(tmp_path / "inbox"),
-        "AWS_ENDPOINT_URL": s3_endpoint,
-        "AWS_ACCESS_KEY_ID": "cluster-test",
-        "AWS_SECRET_ACCESS_KEY": "cluster-test-secret",
+        "AWS_ENDPOINT_URL": s3_server.endpoint,
+        "AWS_ACCESS_KEY_ID": s3_server.access_key,
+        "AWS_SECRET_ACCESS_KEY": s3_server.secret_key,
         "AWS_DEFAULT_REGION": "us-east-1",
         "AIRFLOW_CONN_FOREIGNDESK_PORTAL_PUSH": json.dumps(
             {"conn_type": "http", "host": portal.url, "password": portal.token}),
