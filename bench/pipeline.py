@@ -227,6 +227,7 @@ def main() -> int:
     parser.add_argument("--articles", type=int, default=5)
     parser.add_argument("--burst", type=int, default=100)
     parser.add_argument("--skip-burst", action="store_true")
+    parser.add_argument("--skip-latency", action="store_true", help="only the burst")
     parser.add_argument("--models", type=Path, help="a folder of .argosmodel files + SHA256SUMS (default: demo models)")
     args = parser.parse_args()
     os.environ["ORT_DISABLE_TELEMETRY"] = "1"
@@ -235,12 +236,13 @@ def main() -> int:
     print(f"models: {models or 'demo'}; CPUs: {len(os.sched_getaffinity(0))}; load: {os.getloadavg()[0]:.1f}")
     rows = []
     for topology in topologies:
-        latency = bench_latency(topology, args.articles, models)
-        row = {"topology": topology, "start": latency["start"],
-               "ready_median": statistics.median(latency["ready"]),
-               "ready_all": latency["ready"],
-               "published_median": statistics.median(latency["published"]),
-               "published_all": latency["published"]}
+        row: dict = {"topology": topology}
+        if not args.skip_latency:
+            latency = bench_latency(topology, args.articles, models)
+            row.update({"start": latency["start"], "ready_median": statistics.median(latency["ready"]),
+                        "ready_all": latency["ready"],
+                        "published_median": statistics.median(latency["published"]),
+                        "published_all": latency["published"]})
         if not args.skip_burst:
             for workers in (1, 2):
                 row[f"burst_{workers}"] = bench_burst(topology, workers, args.burst, models)
@@ -248,6 +250,11 @@ def main() -> int:
         print(json.dumps({k: (round(v, 1) if isinstance(v, float) else [round(x, 1) for x in v]
                               if isinstance(v, list) else v) for k, v in row.items()}), flush=True)
 
+    if args.skip_latency:
+        for row in rows:
+            print(f"{row['topology']:<11} burst {args.burst}: 1 worker {row['burst_1']:.1f} s, "
+                  f"2 workers {row['burst_2']:.1f} s, speed-up {row['burst_1'] / row['burst_2']:.2f}×")
+        return 0
     print(f"\n{'topology':<11} {'start s':>8} {'drop→review-ready s (median of ' + str(args.articles) + ')':>38} "
           f"{'approve→published s':>20}" + ("" if args.skip_burst else
                                               f" {'burst ' + str(args.burst) + ', 1 worker s':>20} "

@@ -278,6 +278,10 @@ def test_cluster_end_to_end_with_a_worker_and_the_scheduler_killed(desk_dir, tmp
         output.wait_for("Press Ctrl-C", timeout=300)
         timings["cluster up"] = time.monotonic() - started
         assert "CeleryExecutor, 2 workers" in output.text
+        secrets_file = desk_dir / "secrets.json"
+        assert secrets_file.stat().st_mode & 0o777 == 0o600
+        for secret in json.loads(secrets_file.read_text()).values():
+            assert secret not in output.text
         components = psutil.Process(launcher.pid).children()
         names = " | ".join(" ".join(p.cmdline()) for p in components)
         for part in ("postgres", "redis-server", "api_server", "scheduler", "dag-processor", "triggerer"):
@@ -387,3 +391,29 @@ def test_cluster_end_to_end_with_a_worker_and_the_scheduler_killed(desk_dir, tmp
     survivors = [p for p in everything if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert survivors == [], [p.cmdline() for p in survivors]
     assert launcher.returncode == 0, output.text[-3000:]
+
+
+def test_cluster_secrets_are_made_once_private_and_shared_by_every_component(tmp_path):
+    from foreigndesk.cluster import ClusterPaths, Ports, cluster_environment, cluster_secrets
+
+    paths = ClusterPaths(tmp_path / "desk")
+    first = cluster_secrets(paths)
+    assert paths.secrets_file.stat().st_mode & 0o777 == 0o600
+    assert cluster_secrets(paths) == first  # a restart keeps them: the database and broker still open
+    assert len(set(first.values())) == 4
+    env = cluster_environment(paths, Ports(8080, 5432, 6379), "127.0.0.1", first, {}, 2)
+    assert env["AIRFLOW__API_AUTH__JWT_SECRET"] == first["jwt_secret"]
+    assert env["AIRFLOW__CORE__FERNET_KEY"] == first["fernet_key"]
+    assert f":{first['redis_password']}@127.0.0.1:6379/" in env["AIRFLOW__CELERY__BROKER_URL"]
+    assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://127.0.0.1:8080/execution/"
+
+
+def test_a_desk_folder_postgres_cannot_reach_is_refused_with_the_fix(tmp_path):
+    from foreigndesk.cluster import ClusterError, _check_reachable
+
+    private = tmp_path / "private"
+    (private / "desk").mkdir(parents=True)
+    private.chmod(0o700)
+    with pytest.raises(ClusterError, match=r"chmod o\+x"):
+        _check_reachable(private / "desk", {"user": 101, "group": 104})
+    _check_reachable(private / "desk", {})  # not root: PostgreSQL runs as us, nothing to check

@@ -32,6 +32,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -284,11 +285,13 @@ class Supervised:
     """A component process, started again when it dies while the desk is running."""
 
     name: str
-    start: object  # Callable[[], subprocess.Popen]
+    start: Callable[[], subprocess.Popen]
+    #: PostgreSQL's "fast" shutdown is SIGINT (its SIGTERM waits for every client to leave).
+    stop_signal: int = signal.SIGTERM
     process: subprocess.Popen | None = None
     restarts: int = 0
     started_at: float = 0.0
-    history: list[int] = field(default_factory=list)
+    exit_codes: list[int] = field(default_factory=list)
 
     def launch(self) -> None:
         self.process = self.start()
@@ -298,7 +301,7 @@ class Supervised:
         """Start the component again if it died; False when it keeps dying (the desk gives up)."""
         if self.process is None or self.process.poll() is None:
             return True
-        self.history.append(self.process.returncode)
+        self.exit_codes.append(self.process.returncode)
         if time.monotonic() - self.started_at > 120:
             self.restarts = 0  # it ran for a while: a fresh crash, not a crash loop
         if self.restarts >= MAX_RESTARTS:
@@ -318,14 +321,14 @@ def _popen(command: list[str], env: dict[str, str], log_path: Path) -> subproces
 def stop_cluster(airflow: list[Supervised], services: list[Supervised], grace: float = 20.0) -> None:
     """SIGTERM the Airflow components (their own clean shutdown), then the backing services, then any survivor."""
     for tier in (airflow, services):
-        running = [s.process for s in tier if s.process is not None and s.process.poll() is None]
-        for process in running:
+        running = [s for s in tier if s.process is not None and s.process.poll() is None]
+        for supervised in running:
             try:
-                os.killpg(process.pid, signal.SIGTERM)
+                os.killpg(supervised.process.pid, supervised.stop_signal)
             except ProcessLookupError:
                 pass
         deadline = time.monotonic() + grace
-        while time.monotonic() < deadline and any(p.poll() is None for p in running):
+        while time.monotonic() < deadline and any(s.process.poll() is None for s in running):
             time.sleep(0.2)
     end_descendants()
     for supervised in airflow + services:
@@ -354,12 +357,14 @@ def run_cluster(desk_dir: Path, port: int, host: str, workers: int = 2, concurre
     env = cluster_environment(paths, ports, host, keys, dict(os.environ), concurrency)
     services: list[Supervised] = []
     airflow: list[Supervised] = []
+    logs: list = []
     try:
         init_postgres(paths, keys["postgres_password"])
         postgres_log = open(paths.logs / "postgres.log", "ab")
         redis_log = open(paths.logs / "redis.log", "ab")
+        logs += [postgres_log, redis_log]
         services = [
-            Supervised("postgres", lambda: start_postgres(paths, ports.postgres, postgres_log)),
+            Supervised("postgres", lambda: start_postgres(paths, ports.postgres, postgres_log), signal.SIGINT),
             Supervised("redis", lambda: start_redis(paths, ports.redis, keys["redis_password"], redis_log)),
         ]
         for service in services:
@@ -414,4 +419,6 @@ def run_cluster(desk_dir: Path, port: int, host: str, workers: int = 2, concurre
     finally:
         print("Stopping the desk …", flush=True)
         stop_cluster(airflow, services)
+        for log in logs:
+            log.close()
         print("Stopped.", flush=True)
