@@ -143,19 +143,27 @@ def _worker_running(launcher: subprocess.Popen, ti: dict) -> psutil.Process | No
     title = f"airflow worker -- {ti['id']}"
     for process in psutil.Process(launcher.pid).children(recursive=True):
         try:
-            if title not in " ".join(process.cmdline()):
+            if title not in _cmdline(process):
                 continue
             for parent in process.parents():
-                if parent.ppid() == launcher.pid and "celery" in " ".join(parent.cmdline()):
+                if parent.ppid() == launcher.pid and "celery" in _cmdline(parent):
                     return parent
         except psutil.NoSuchProcess:
             continue
     return None
 
 
+def _cmdline(process: psutil.Process) -> str:
+    """'' for a process that is gone or a zombie (a crashed task's orphan, reaped by the launcher soon)."""
+    try:
+        return " ".join(process.cmdline())
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
+        return ""
+
+
 def _component(launcher: subprocess.Popen, word: str) -> psutil.Process:
     for child in psutil.Process(launcher.pid).children():
-        if word in " ".join(child.cmdline()):
+        if word in _cmdline(child):
             return child
     raise AssertionError(f"no {word} process under the launcher")
 
@@ -283,7 +291,7 @@ def test_cluster_end_to_end_with_a_worker_and_the_scheduler_killed(desk_dir, tmp
         for secret in json.loads(secrets_file.read_text()).values():
             assert secret not in output.text
         components = psutil.Process(launcher.pid).children()
-        names = " | ".join(" ".join(p.cmdline()) for p in components)
+        names = " | ".join(_cmdline(p) for p in components)
         for part in ("postgres", "redis-server", "api_server", "scheduler", "dag-processor", "triggerer"):
             assert part in names, names
         assert names.count("celery worker") == 2, names
@@ -309,7 +317,7 @@ def test_cluster_end_to_end_with_a_worker_and_the_scheduler_killed(desk_dir, tmp
             for ti in tis["task_instances"]:
                 worker = _worker_running(launcher, ti)
                 if worker is not None:
-                    killed = {"ti": ti, "worker": " ".join(worker.cmdline()), "pids": _kill_tree(worker)}
+                    killed = {"ti": ti, "worker": _cmdline(worker), "pids": _kill_tree(worker)}
                     break
             time.sleep(0.3)
         assert killed is not None, "never caught a translate task running on a worker"

@@ -313,6 +313,21 @@ class Supervised:
         return True
 
 
+def reap_orphans(own: set[int]) -> None:
+    """Collect the exit status of dead orphans re-parented to this subreaper (a killed worker's task
+    processes, say), so they don't linger as zombies; our own components are left to ``Popen.poll``."""
+    import psutil
+
+    for child in psutil.Process().children():
+        if child.pid in own:
+            continue
+        try:
+            if child.status() == psutil.STATUS_ZOMBIE:
+                os.waitpid(child.pid, os.WNOHANG)
+        except (psutil.NoSuchProcess, ChildProcessError):
+            pass
+
+
 def _popen(command: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen:
     with open(log_path, "ab") as log:
         return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -411,6 +426,7 @@ def run_cluster(desk_dir: Path, port: int, host: str, workers: int = 2, concurre
                 if not supervised.check():
                     print(f"{supervised.name} keeps exiting; stopping the desk (see {paths.logs})", file=sys.stderr)
                     return 1
+            reap_orphans({s.process.pid for s in services + airflow if s.process is not None})
             time.sleep(0.5)
         return 0
     except ClusterError as error:
