@@ -7,12 +7,17 @@ BIN    := $(VENV)/bin
 # A government desk phones nobody: onnxruntime's telemetry stays off everywhere.
 export ORT_DISABLE_TELEMETRY := 1
 
-.PHONY: run test venv test-venv lock clean-desk
+.PHONY: run run-cluster test venv test-venv lock clean-desk
 
 # The review browser test drives Debian's Chromium through Playwright (which cannot download
 # browsers here). A file target: installed once, nothing to do when it is there.
 CHROMIUM := /usr/bin/chromium
 RADOSGW  := /usr/bin/radosgw
+
+# make run-cluster (and its end-to-end test) run Debian's PostgreSQL 15 and Redis as private,
+# loopback-only servers started by the desk itself; installed once, like Chromium.
+POSTGRES := /usr/lib/postgresql/15/bin/postgres
+REDIS    := /usr/bin/redis-server
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +39,16 @@ test-venv: $(VENV)/.test-installed
 run: venv
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/foreigndesk run
 
+## make run-cluster: the production topology here — PostgreSQL, Redis, CeleryExecutor, two workers
+run-cluster: venv $(POSTGRES) $(REDIS)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/foreigndesk run-cluster
+
+$(POSTGRES):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql-15
+
+$(REDIS):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server
+
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
@@ -45,13 +60,13 @@ $(RADOSGW):
 		radosgw ceph-mon ceph-osd
 
 ## make test: the whole suite, in the project's own venv
-test: test-venv $(CHROMIUM) $(RADOSGW)
+test: test-venv $(CHROMIUM) $(RADOSGW) $(POSTGRES) $(REDIS)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## make lock: re-resolve the direct dependencies and rewrite requirements.txt
 lock:
 	rm -rf /tmp/foreigndesk-lock && $(PYTHON) -m venv /tmp/foreigndesk-lock
-	/tmp/foreigndesk-lock/bin/pip install --quiet apache-airflow==3.3.2 argos-translate-lt==1.12.1 boto3 requests markdown nh3 PyYAML onnx sacrebleu
+	/tmp/foreigndesk-lock/bin/pip install --quiet apache-airflow==3.3.2 argos-translate-lt==1.12.1 apache-airflow-providers-celery 'celery<5.7' psycopg2-binary asyncpg boto3 requests markdown nh3 PyYAML onnx sacrebleu
 	{ sed -n '1,/^# Regenerate/p' requirements.txt; /tmp/foreigndesk-lock/bin/pip freeze; } > requirements.txt.new && mv requirements.txt.new requirements.txt
 
 ## make clean-desk: forget the local desk's Airflow state (not the content store)

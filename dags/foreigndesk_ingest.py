@@ -1,7 +1,7 @@
 """
 ### foreigndesk_ingest — editors' drops in, one translation run per new revision
 
-Every minute this DAG reads every configured source — the drop folders
+Within seconds of a drop — and every minute as a safety net — this DAG reads every configured source — the drop folders
 (`content/inbox/baothainguyen/`, `content/inbox/tntv/` by default), the S3 inbox
 prefixes (`FOREIGNDESK_S3_INBOX`) and the outlet feeds (`FOREIGNDESK_FEED_<OUTLET>`,
 conditional GET) — and registers each new approved article revision in the
@@ -21,6 +21,12 @@ has no draft yet, so if `start_translation` failed for good (the API down
 through every retry) after the drop left its source, the next run starts it.
 A translate run that exists is never started again, whatever its state: a
 **failed** translate run is left alone — clear it in the UI to run it again.
+
+**Event-driven**: the triggerer watches the drop folders and S3 inboxes
+(`DropZoneTrigger`, every 2 s) and updates the `foreigndesk_drops` asset when a
+drop appears, which starts a run at once. The per-minute cron stays as the safety
+net (and polls the outlet feeds). Runs from both are the same run: intake's
+create-only records make a second look at a drop a no-op.
 """
 
 from __future__ import annotations
@@ -29,13 +35,22 @@ from datetime import timedelta
 
 import pendulum
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
-from airflow.sdk import dag, task
+from airflow.sdk import Asset, AssetOrTimeSchedule, AssetWatcher, CronTriggerTimetable, dag, task
+
 from foreigndesk.airflow_side.desk import OWNER
+from foreigndesk.airflow_side.drop_trigger import DropZoneTrigger
+
+DROPS = Asset(
+    "foreigndesk_drops",
+    watchers=[AssetWatcher(name="foreigndesk_drop_zones", trigger=DropZoneTrigger(poll_seconds=2.0))],
+)
 
 
 @dag(
     dag_id="foreigndesk_ingest",
-    schedule="* * * * *",
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("* * * * *", timezone="Asia/Ho_Chi_Minh"), assets=[DROPS]
+    ),
     start_date=pendulum.datetime(2025, 1, 1, tz="Asia/Ho_Chi_Minh"),
     catchup=False,
     max_active_runs=1,

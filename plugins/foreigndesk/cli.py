@@ -22,6 +22,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_desk(Path(args.desk_dir), args.port, args.host)
 
 
+def cmd_run_cluster(args: argparse.Namespace) -> int:
+    from foreigndesk.cluster import run_cluster
+
+    return run_cluster(Path(args.desk_dir), args.port, args.host, workers=args.workers,
+                       concurrency=args.concurrency, postgres_port=args.postgres_port, redis_port=args.redis_port)
+
+
 def cmd_seed_reviewers(args: argparse.Namespace) -> int:
     import tempfile
 
@@ -392,6 +399,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=int(os.environ.get("FOREIGNDESK_PORT", "8080")))
     run.add_argument("--host", default=os.environ.get("FOREIGNDESK_HOST", "127.0.0.1"))
     run.set_defaults(func=cmd_run)
+
+    cluster = commands.add_parser(
+        "run-cluster", help="run the production topology here: PostgreSQL, Redis, Celery workers (make run-cluster)")
+    cluster.add_argument("--desk-dir",
+                         default=os.environ.get("FOREIGNDESK_CLUSTER_DIR", str(REPO_ROOT / ".desk" / "cluster")))
+    cluster.add_argument("--port", type=int, default=int(os.environ.get("FOREIGNDESK_PORT", "8080")))
+    cluster.add_argument("--host", default=os.environ.get("FOREIGNDESK_HOST", "127.0.0.1"))
+    cluster.add_argument("--workers", type=int, default=int(os.environ.get("FOREIGNDESK_WORKERS", "2")),
+                         help="Celery workers, each its own process (default 2)")
+    cluster.add_argument("--concurrency", type=int,
+                         default=int(os.environ.get("FOREIGNDESK_WORKER_CONCURRENCY", "2")),
+                         help="task slots per worker (default 2)")
+    cluster.add_argument("--postgres-port", type=int, default=int(os.environ.get("FOREIGNDESK_POSTGRES_PORT", "0")),
+                         help="0: a free port at every start")
+    cluster.add_argument("--redis-port", type=int, default=int(os.environ.get("FOREIGNDESK_REDIS_PORT", "0")),
+                         help="0: a free port at every start")
+    cluster.set_defaults(func=cmd_run_cluster)
 
     seed = commands.add_parser(
         "seed-reviewers",

@@ -134,6 +134,14 @@ def stop_everything(standalone: subprocess.Popen, grace: float = 20.0) -> None:
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline and standalone.poll() is None:
         time.sleep(0.2)
+    end_descendants()
+    standalone.poll()
+
+
+def end_descendants() -> None:
+    """SIGTERM, then SIGKILL, every process still below this one (task processes in their own sessions too)."""
+    import psutil
+
     for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
         remaining = descendants()
         if not remaining:
@@ -144,7 +152,6 @@ def stop_everything(standalone: subprocess.Popen, grace: float = 20.0) -> None:
             except psutil.NoSuchProcess:
                 pass
         psutil.wait_procs(remaining, timeout=wait)
-    standalone.poll()
 
 
 def wait_healthy(port: int, process: subprocess.Popen, timeout: float, stop_requested) -> bool:
@@ -188,6 +195,22 @@ def seed_reviewers(env: dict[str, str], folder: Path) -> None:
         raise RuntimeError(f"could not set the Airflow Variable {REVIEWERS_VARIABLE}: {result.stderr.strip()[-500:]}")
 
 
+def print_ready(paths: DeskPaths, port: int, env: dict[str, str], extra: str = "") -> None:
+    """What an operator needs once the desk answers: where the UI, the passwords and the drop zones are."""
+    settings = load_settings(env)
+    print(
+        "\nforeigndesk is up.\n"
+        f"  UI:        http://localhost:{port}/\n"
+        f"  users:     {', '.join(DESK_USERS)}\n"
+        f"  passwords: {paths.passwords_file}\n"
+        f"  reviewers: Airflow Variable {REVIEWERS_VARIABLE} (Admin → Variables)\n"
+        f"  drop articles into: {settings.inbox}/<{'|'.join(settings.outlets)}>/\n"
+        f"{extra}"
+        "Press Ctrl-C to stop the desk.",
+        flush=True,
+    )
+
+
 def run_desk(desk_dir: Path, port: int, host: str, health_timeout: float = 300.0) -> int:
     paths = DeskPaths(desk_dir.resolve())
     paths.airflow_home.mkdir(parents=True, exist_ok=True)
@@ -222,16 +245,7 @@ def run_desk(desk_dir: Path, port: int, host: str, health_timeout: float = 300.0
             seed_reviewers(env, paths.root)
         except RuntimeError as error:
             print(f"warning: {error}; reviews go to reviewer_<language> until it is set", file=sys.stderr)
-        print(
-            "\nforeigndesk is up.\n"
-            f"  UI:        http://localhost:{port}/\n"
-            f"  users:     {', '.join(DESK_USERS)}\n"
-            f"  passwords: {paths.passwords_file}\n"
-            f"  reviewers: Airflow Variable {REVIEWERS_VARIABLE} (Admin → Variables)\n"
-            f"  drop articles into: {load_settings(env).inbox}/<{'|'.join(load_settings(env).outlets)}>/\n"
-            "Press Ctrl-C to stop the desk.",
-            flush=True,
-        )
+        print_ready(paths, port, env)
         while not stopping and standalone.poll() is None:
             time.sleep(0.5)
         return 0 if stopping else 1

@@ -1,0 +1,427 @@
+"""``make run-cluster`` end to end: PostgreSQL, Redis, two Celery workers, an S3 store — and crashes.
+
+This starts the same ``foreigndesk run-cluster`` that ``make run-cluster`` starts, in a
+temporary desk folder on free ports, with the store and the inbox on a real S3 API server
+on loopback (moto's threaded server; the endpoint is the one ``AWS_ENDPOINT_URL`` setting, so
+a radosgw endpoint drops in) and the portal push channel on a loopback HTTP server that
+counts what it receives. Then it behaves like the desk's people and like bad luck:
+
+1. editors drop five articles into the S3 inbox;
+2. one Celery worker is killed (SIGKILL, the worker and every process under it) while it
+   runs a translate task — the task must be retried on the other worker, and the launcher
+   starts the killed worker again;
+3. every review is answered through the REST API with the assigned reviewer's own token;
+4. a publish run is started and the scheduler is killed while it is in progress;
+5. every article ends published exactly once per language and channel: one draft per
+   language, one translate run per revision, one claim and one ``published`` record per
+   ledger unit, five items per feed, one POST per item at the portal.
+
+Ctrl-C must then end every process the cluster started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import pytest
+
+from channel_servers import PortalServer
+from conftest import REPO
+from drops import article_bytes
+from hitl_responder import language_of, prefilled
+
+pytestmark = [pytest.mark.airflow, pytest.mark.timeout(900)]
+
+LANGUAGES = ("en", "zh", "ko")
+BODY = (
+    "Ngày 14 tháng 3, Ủy ban nhân dân tỉnh Thái Nguyên đã tiếp đoàn công tác tỉnh Gyeongsangbuk-do.\n\n"
+    "Hai bên thống nhất mở rộng hợp tác du lịch, giáo dục và nông nghiệp công nghệ cao.\n\n"
+    "Tỉnh Thái Nguyên giới thiệu sản phẩm chè Tân Cương và các điểm đến du lịch của tỉnh.\n"
+)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Output(threading.Thread):
+    """Drains the launcher's output (a full pipe would block it) and lets the test wait for a line."""
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        super().__init__(daemon=True)
+        self.process = process
+        self.lines: list[str] = []
+        self.start()
+
+    def run(self) -> None:
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def wait_for(self, text: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(text in line for line in self.lines):
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.5)
+        raise AssertionError(f"never saw {text!r}; output:\n{''.join(self.lines)}")
+
+    @property
+    def text(self) -> str:
+        return "".join(self.lines)
+
+
+class Api:
+    """Airflow's REST API as a person uses it: a token per user from /auth/token."""
+
+    def __init__(self, port: int, passwords: dict[str, str]) -> None:
+        self.base = f"http://127.0.0.1:{port}"
+        self.passwords = passwords
+        self.tokens: dict[str, str] = {}
+
+    def _call(self, method: str, path: str, user: str, data: dict | None = None) -> tuple[int, dict]:
+        headers = {"Content-Type": "application/json"}
+        if path != "/auth/token":
+            headers["Authorization"] = f"Bearer {self.token(user)}"
+        body = json.dumps(data).encode() if data is not None else None
+        request = urllib.request.Request(self.base + path, data=body, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.load(response)
+        except urllib.error.HTTPError as error:
+            return error.code, {"error": error.read().decode(errors="replace")}
+
+    def token(self, user: str) -> str:
+        if user not in self.tokens:
+            status, body = self._call("POST", "/auth/token", user,
+                                      {"username": user, "password": self.passwords[user]})
+            assert status == 201, body
+            self.tokens[user] = body["access_token"]
+        return self.tokens[user]
+
+    def get(self, path: str, user: str = "admin") -> dict:
+        for attempt in range(5):  # the API may be briefly busy while components restart
+            try:
+                status, body = self._call("GET", path, user)
+            except (urllib.error.URLError, OSError):
+                time.sleep(2)
+                continue
+            assert status == 200, (path, status, body)
+            return body
+        raise AssertionError(f"GET {path} kept failing")
+
+    def post(self, path: str, data: dict, user: str = "admin") -> tuple[int, dict]:
+        return self._call("POST", path, user, data)
+
+    def patch(self, path: str, data: dict, user: str) -> tuple[int, dict]:
+        return self._call("PATCH", path, user, data)
+
+
+def _worker_running(launcher: subprocess.Popen, ti: dict) -> psutil.Process | None:
+    """The Celery worker component (a direct child of the launcher) whose tree runs this task instance.
+
+    Airflow 3 titles a task process ``airflow worker -- <task instance id>``.
+    """
+    title = f"airflow worker -- {ti['id']}"
+    for process in psutil.Process(launcher.pid).children(recursive=True):
+        try:
+            if title not in _cmdline(process):
+                continue
+            for parent in process.parents():
+                if parent.ppid() == launcher.pid and "celery" in _cmdline(parent):
+                    return parent
+        except psutil.NoSuchProcess:
+            continue
+    return None
+
+
+def _cmdline(process: psutil.Process) -> str:
+    """'' for a process that is gone or a zombie (a crashed task's orphan, reaped by the launcher soon)."""
+    try:
+        return " ".join(process.cmdline())
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
+        return ""
+
+
+def _component(launcher: subprocess.Popen, word: str) -> psutil.Process:
+    for child in psutil.Process(launcher.pid).children():
+        if word in _cmdline(child):
+            return child
+    raise AssertionError(f"no {word} process under the launcher")
+
+
+def _kill_tree(process: psutil.Process) -> list[int]:
+    """A crash: SIGKILL the component and every process under it, no clean shutdown."""
+    victims = [process, *process.children(recursive=True)]
+    for victim in victims:
+        try:
+            victim.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(victims, timeout=10)
+    return [victim.pid for victim in victims]
+
+
+def _answer_reviews(api: Api, expected: int, timeout: float) -> list[dict]:
+    """Approve every pending review (pre-filled text) as its assigned reviewer; stop once ``expected`` are answered."""
+    answered: dict[tuple, dict] = {}
+    deadline = time.monotonic() + timeout
+    while len(answered) < expected and time.monotonic() < deadline:
+        pending = api.get("/api/v2/dags/~/dagRuns/~/hitlDetails?response_received=false")["hitl_details"]
+        for detail in pending:
+            ti = detail["task_instance"]
+            key = (ti["dag_run_id"], ti["task_id"], ti["map_index"])
+            if key in answered or ti["state"] != "awaiting_input":
+                continue
+            user = detail["assigned_users"][0]["id"]
+            assert user == f"reviewer_{language_of(detail)}", detail["assigned_users"]
+            path = (f"/api/v2/dags/{ti['dag_id']}/dagRuns/{ti['dag_run_id']}/taskInstances/"
+                    f"{ti['task_id']}/{ti['map_index']}/hitlDetails")
+            status, body = api.patch(path, {"chosen_options": ["Approve"], "params_input": prefilled(detail)}, user)
+            assert status in (200, 409), body  # 409: answered already (a repeated look)
+            answered[key] = {"language": language_of(detail), "user": user, "status": status}
+        time.sleep(2)
+    assert len(answered) == expected, f"{len(answered)} of {expected} reviews answered"
+    return list(answered.values())
+
+
+def _wait_runs(api: Api, dag_id: str, count: int, timeout: float) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    runs: list[dict] = []
+    while time.monotonic() < deadline:
+        runs = api.get(f"/api/v2/dags/{dag_id}/dagRuns?limit=100")["dag_runs"]
+        if len(runs) >= count and all(run["state"] == "success" for run in runs):
+            return runs
+        assert not any(run["state"] == "failed" for run in runs), runs
+        time.sleep(2)
+    raise AssertionError(f"{dag_id}: {[(r['dag_run_id'], r['state']) for r in runs]}")
+
+
+def _store_json(client, bucket: str, key: str):
+    return json.loads(client.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def _keys(client, bucket: str, prefix: str) -> list[str]:
+    keys = []
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys += [item["Key"] for item in page.get("Contents", ())]
+    return keys
+
+
+@dataclass(frozen=True)
+class S3Server:
+    endpoint: str
+    access_key: str
+    secret_key: str
+
+
+@pytest.fixture
+def s3_server(s3_endpoint) -> S3Server:
+    """The S3 API the cluster's store and inbox live on: switch servers here (e.g. to a radosgw fixture
+    yielding its endpoint and keys); nothing else in the test names the server."""
+    return S3Server(s3_endpoint, "cluster-test", "cluster-test-secret")
+
+
+@pytest.fixture
+def desk_dir():
+    """Outside pytest's 0700 tmp folder: PostgreSQL runs as 'postgres' when the tests run as root."""
+    folder = Path(tempfile.mkdtemp(prefix="foreigndesk-cluster-"))
+    folder.chmod(0o755)
+    yield folder / "desk"
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_cluster_end_to_end_with_a_worker_and_the_scheduler_killed(desk_dir, tmp_path, s3_server):
+    from foreigndesk.core.store import s3_client
+
+    client = s3_client(s3_server.endpoint, aws_access_key_id=s3_server.access_key,
+                       aws_secret_access_key=s3_server.secret_key, region_name="us-east-1")
+    bucket = f"foreigndesk-cluster-{os.getpid()}-{int(time.time())}"
+    client.create_bucket(Bucket=bucket)
+    portal = PortalServer()
+    port = _free_port()
+    (tmp_path / "inbox").mkdir()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
+    env.update({
+        "PYTHONPATH": str(REPO / "plugins"),
+        "FOREIGNDESK_STORE": f"s3://{bucket}/store",
+        "FOREIGNDESK_S3_INBOX": f"s3://{bucket}/inbox",
+        "FOREIGNDESK_INBOX": str(tmp_path / "inbox"),
+        "AWS_ENDPOINT_URL": s3_server.endpoint,
+        "AWS_ACCESS_KEY_ID": s3_server.access_key,
+        "AWS_SECRET_ACCESS_KEY": s3_server.secret_key,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AIRFLOW_CONN_FOREIGNDESK_PORTAL_PUSH": json.dumps(
+            {"conn_type": "http", "host": portal.url, "password": portal.token}),
+        # A killed worker's task is noticed after 20 s instead of a minute (the retry then waits its 1 min).
+        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
+    })
+    started = time.monotonic()
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "foreigndesk.cli", "run-cluster", "--desk-dir", str(desk_dir), "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    output = Output(launcher)
+    timings: dict[str, float] = {}
+    everything: list[psutil.Process] = []
+    try:
+        output.wait_for("Press Ctrl-C", timeout=300)
+        timings["cluster up"] = time.monotonic() - started
+        assert "CeleryExecutor, 2 workers" in output.text
+        secrets_file = desk_dir / "secrets.json"
+        assert secrets_file.stat().st_mode & 0o777 == 0o600
+        for secret in json.loads(secrets_file.read_text()).values():
+            assert secret not in output.text
+        components = psutil.Process(launcher.pid).children()
+        names = " | ".join(_cmdline(p) for p in components)
+        for part in ("postgres", "redis-server", "api_server", "scheduler", "dag-processor", "triggerer"):
+            assert part in names, names
+        assert names.count("celery worker") == 2, names
+        api = Api(port, json.loads((desk_dir / "airflow" / "simple_auth_manager_passwords.json.generated").read_text()))
+        assert api.get("/api/v2/monitor/health")["scheduler"]["status"] == "healthy"
+
+        # 1. five drops into the S3 inbox
+        article_ids = []
+        for number in range(5):
+            outlet = ("baothainguyen", "tntv")[number % 2]
+            article_id = f"{outlet}-cluster-{number}"
+            article_ids.append(article_id)
+            client.put_object(Bucket=bucket, Key=f"inbox/{outlet}/{article_id}.md", Body=article_bytes(
+                body=BODY + f"\nBài số {number}.\n", outlet=outlet, id=article_id,
+                title=f"Thái Nguyên hợp tác du lịch, bài {number}"))
+        dropped = time.monotonic()
+
+        # 2. kill the worker running a translate task, mid-task
+        killed = None
+        deadline = time.monotonic() + 180
+        while killed is None and time.monotonic() < deadline:
+            tis = api.get("/api/v2/dags/foreigndesk_translate/dagRuns/~/taskInstances?task_id=translate&state=running")
+            for ti in tis["task_instances"]:
+                worker = _worker_running(launcher, ti)
+                if worker is not None:
+                    killed = {"ti": ti, "worker": _cmdline(worker), "pids": _kill_tree(worker)}
+                    break
+            time.sleep(0.3)
+        assert killed is not None, "never caught a translate task running on a worker"
+        timings["first translate running"] = time.monotonic() - dropped
+        output.wait_for("exited (-9); starting it again", timeout=30)
+
+        # 3. every review, answered by its reviewer
+        answers = _answer_reviews(api, expected=5 * len(LANGUAGES), timeout=400)
+        assert sorted({(a["language"], a["user"]) for a in answers}) == sorted(
+            (lang, f"reviewer_{lang}") for lang in LANGUAGES)
+        translate_runs = _wait_runs(api, "foreigndesk_translate", 5, timeout=180)
+        timings["all reviewed"] = time.monotonic() - dropped
+        killed_run = killed["ti"]["dag_run_id"]
+        retried = api.get(f"/api/v2/dags/foreigndesk_translate/dagRuns/{killed_run}/taskInstances/translate")
+        assert retried["state"] == "success" and retried["try_number"] >= 2, retried
+
+        # 4. a publish run, with the scheduler killed while it is in progress
+        status, run = api.post("/api/v2/dags/foreigndesk_publish/dagRuns", {"logical_date": None})
+        assert status == 200, run
+        publish_started = time.monotonic()
+        scheduler = _component(launcher, "scheduler")
+        while time.monotonic() - publish_started < 60:
+            state = api.get(f"/api/v2/dags/foreigndesk_publish/dagRuns/{run['dag_run_id']}/taskInstances/publish")
+            if state["state"] in ("queued", "running"):
+                break
+            time.sleep(0.3)
+        assert state["state"] in ("queued", "running"), state
+        _kill_tree(scheduler)
+        output.wait_for("airflow-scheduler exited (-9); starting it again", timeout=30)
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            current = api.get(f"/api/v2/dags/foreigndesk_publish/dagRuns/{run['dag_run_id']}")
+            if current["state"] in ("success", "failed"):
+                break
+            time.sleep(2)
+        assert current["state"] == "success", current
+        timings["published"] = time.monotonic() - dropped
+
+        # 5. exactly once, everywhere
+        revisions = {}
+        for article_id in article_ids:
+            registered = [k for k in _keys(client, bucket, f"store/articles/{article_id}/") if k.endswith("/article.json")]
+            assert len(registered) == 1, registered
+            revisions[article_id] = registered[0].split("/")[3]
+            drafts = _keys(client, bucket, f"store/drafts/{article_id}/")
+            assert sorted(k.rsplit("/", 1)[-1] for k in drafts) == sorted(f"{lang}.json" for lang in LANGUAGES), drafts
+        assert sorted(r["dag_run_id"] for r in translate_runs) == sorted(
+            f"article__{a}__{r}" for a, r in revisions.items())
+        assert _keys(client, bucket, "inbox/") == []
+
+        units: dict[str, list[str]] = {}
+        for key in _keys(client, bucket, "store/ledger/"):
+            unit, _, name = key.rpartition("/")
+            units.setdefault(unit, []).append(name)
+        channels = {unit.split("/")[2] for unit in units}
+        assert channels == {"portal-feed", "web", "portal-push"}, channels
+        assert len(units) == 5 * len(LANGUAGES) * len(channels), sorted(units)
+        for unit, names in units.items():
+            assert sorted(names) == ["claim-001.json", "published.json"], (unit, names)
+
+        for lang in LANGUAGES:
+            feed = _store_json(client, bucket, f"store/feeds/{lang}/feed.json")
+            ids = [item["id"] for item in feed["items"]]
+            assert len(ids) == 5 == len(set(ids)), ids
+        assert len(portal.created) == 5 * len(LANGUAGES) and set(portal.created.values()) == {1}, portal.created
+
+        everything = psutil.Process(launcher.pid).children(recursive=True)
+    finally:
+        launcher.send_signal(signal.SIGINT)
+        try:
+            launcher.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            launcher.kill()
+            raise
+        finally:
+            portal.stop()
+            timings["total"] = time.monotonic() - started
+            print("cluster timings (s):", {name: round(value, 1) for name, value in timings.items()})
+    survivors = [p for p in everything if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert survivors == [], [p.cmdline() for p in survivors]
+    assert launcher.returncode == 0, output.text[-3000:]
+
+
+def test_cluster_secrets_are_made_once_private_and_shared_by_every_component(tmp_path):
+    from foreigndesk.cluster import ClusterPaths, Ports, cluster_environment, cluster_secrets
+
+    paths = ClusterPaths(tmp_path / "desk")
+    first = cluster_secrets(paths)
+    assert paths.secrets_file.stat().st_mode & 0o777 == 0o600
+    assert cluster_secrets(paths) == first  # a restart keeps them: the database and broker still open
+    assert len(set(first.values())) == 4
+    env = cluster_environment(paths, Ports(8080, 5432, 6379), "127.0.0.1", first, {}, 2)
+    assert env["AIRFLOW__API_AUTH__JWT_SECRET"] == first["jwt_secret"]
+    assert env["AIRFLOW__CORE__FERNET_KEY"] == first["fernet_key"]
+    assert f":{first['redis_password']}@127.0.0.1:6379/" in env["AIRFLOW__CELERY__BROKER_URL"]
+    assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://127.0.0.1:8080/execution/"
+
+
+def test_a_desk_folder_postgres_cannot_reach_is_refused_with_the_fix(tmp_path):
+    from foreigndesk.cluster import ClusterError, _check_reachable
+
+    private = tmp_path / "private"
+    (private / "desk").mkdir(parents=True)
+    private.chmod(0o700)
+    with pytest.raises(ClusterError, match=r"chmod o\+x"):
+        _check_reachable(private / "desk", {"user": 101, "group": 104})
+    _check_reachable(private / "desk", {})  # not root: PostgreSQL runs as us, nothing to check
