@@ -150,6 +150,9 @@ def test_an_object_replaced_between_listing_and_reading_is_left_for_the_next_run
 
 def test_in_a_versioned_bucket_only_the_version_read_is_deleted(desk):
     client, bucket, store = desk
+    # The store's once-per-bucket create-only probe runs before versioning is on: Ceph 16's radosgw does not
+    # enforce If-None-Match in a versioned bucket, so the store refuses one (docs/s3.md); the inbox may be one.
+    store.check_create_only()
     client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     first, second = article_bytes(outlet="tntv", id="tntv-v"), article_bytes(outlet="tntv", id="tntv-v", body="V2.\n")
     version = client.put_object(Bucket=bucket, Key="inbox/tntv/v.md", Body=first)["VersionId"]
@@ -161,7 +164,8 @@ def test_in_a_versioned_bucket_only_the_version_read_is_deleted(desk):
     from foreigndesk.intake.ingest import IntakeResult, ingest_drop
 
     ingest_drop(store, drop, IntakeResult(), OUTLETS)
-    assert deletes == [{"Bucket": bucket, "Key": "inbox/tntv/v.md", "VersionId": version}]
+    assert [d for d in deletes if d["Key"].startswith("inbox/")] == [
+        {"Bucket": bucket, "Key": "inbox/tntv/v.md", "VersionId": version}]
     assert client.get_object(Bucket=bucket, Key="inbox/tntv/v.md")["Body"].read() == second
     (taken,) = ingest(store, [inbox], OUTLETS).accepted
     assert store.read(source_key("tntv-v", taken.revision)) == second and _keys(client, bucket) == []

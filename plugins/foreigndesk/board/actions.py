@@ -11,7 +11,6 @@ who tried and was refused.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -96,10 +95,11 @@ def perform(store: Store, request: ActionRequest, actor: str, now: datetime | No
     action = DeskAction(request.action, actor, moment.isoformat(), request.article_id, request.language,
                         request.channel, request.revision, request.reason, outcome, detail)
     stamp = moment.strftime("%Y%m%dT%H%M%S.%fZ")
-    # Two requests in the same instant (a double click, a fixed clock) are two records, never one.
-    unique = uuid.uuid4().hex[:8]
-    records.write_once(store, f"{action_prefix(request.article_id)}{stamp}-{unique}-{request.action}-"
-                              f"{actor_slug(actor)}.json", action)
+    # Two requests in the same instant (a double click, a fixed clock) are two records, in order, never one.
+    for number in range(1, 1000):
+        key = f"{action_prefix(request.article_id)}{stamp}-{number:03d}-{request.action}-{actor_slug(actor)}.json"
+        if records.write_once(store, key, action):
+            break
     return action
 
 
