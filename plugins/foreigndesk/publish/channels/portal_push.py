@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import requests
 from foreigndesk.publish.channels import Ambiguous, Catalogue, PermanentError, Publication
 from foreigndesk.publish.channels.http import call, json_of
-from foreigndesk.publish.channels.render import DESK, item_html, public_summary
+from foreigndesk.publish.channels.render import DESK, item_html, public_summary, safe_url
 
 NAME = "portal-push"
 
@@ -43,13 +43,13 @@ def payload(item: Publication, site_url: str) -> dict[str, object]:
         "title": item.title,
         "summary": public_summary(item),
         "content_html": item_html(item, site_url),
-        "url": item.url,
+        "url": safe_url(item.url),
         "date_published": item.first_published_at,
         "date_modified": item.published_at,
         "authors": [{"name": item.author or DESK}],
-        "image": item.image,
+        "image": safe_url(item.image, site_url),
         "image_caption": item.image_caption,
-        "source_url": item.source_url,
+        "source_url": safe_url(item.source_url),
         "outlet": item.outlet,
         "demo_model": item.demo_model,
     }

@@ -14,6 +14,7 @@ from __future__ import annotations
 from foreigndesk.core.names import DEMO_NOTICE, LANGUAGE_NAMES, LANGUAGE_TAGS, OG_LOCALES, TARGET_LANGUAGES
 from foreigndesk.publish.channels import Catalogue, CatalogueItem, Publication
 from foreigndesk.publish.channels.render import public_summary, render_markdown, safe_url, text
+from foreigndesk.publish.channels.validate import clean_text, write_output
 
 NAME = "web"
 SITE_NAME = "Dynamic Thainguyen"
@@ -121,9 +122,9 @@ def render_index(language: str, entries: list[CatalogueItem], languages: list[st
             f'<meta property="og:site_name" content="{SITE_NAME}">', f'<meta property="og:title" content="{text(title)}">',
             f'<meta property="og:url" content="{text(versions[language])}">',
             f'<meta property="og:locale" content="{OG_LOCALES.get(language, language)}">']
-    items = [f'<li><a href="{text(entry.url)}">{text(entry.title)}</a> '
+    items = [f'<li><a href="{text(safe_url(entry.url))}">{text(clean_text(entry.title))}</a> '
              f'<time datetime="{text(entry.first_published_at)}">{text(entry.first_published_at[:10])}</time>'
-             + (f"<p>{text(entry.summary)}</p>" if entry.summary else "") + "</li>"
+             + (f"<p>{text(clean_text(entry.summary))}</p>" if entry.summary else "") + "</li>"
              for entry in entries]
     body = [f"<header><h1>{text(title)}</h1>", _language_menu(versions, language), "</header>",
             "<main>", '<ul class="articles">', *items, "</ul>", "</main>"]
@@ -156,12 +157,12 @@ class WebChannel:
             urls = {version.language: version.url for version in versions}
             for version in versions:
                 key = page_key(version.language, article_id)
-                self.store.replace(key, render_page(version, urls, self.site_url))
+                write_output(self.store, key, render_page(version, urls, self.site_url))
                 written.append(key)
         if catalogue.changed:
             languages = catalogue.languages()
             for language in languages:
-                self.store.replace(index_key(language),
-                                   render_index(language, catalogue.newest(language), languages, self.site_url))
+                write_output(self.store, index_key(language),
+                             render_index(language, catalogue.newest(language), languages, self.site_url))
                 written.append(index_key(language))
         return written
