@@ -32,8 +32,9 @@ from foreigndesk.core.revisions import Registered
 from foreigndesk.core.store import Store
 from foreigndesk.publish.ledger import FAILED, DeliveryState, publication_states
 from foreigndesk.publish.ledger import PUBLISHED as CHANNEL_PUBLISHED
+from foreigndesk.publish.withdrawals import Withdrawal, takedown_state, withdrawals
 
-TRANSLATING, IN_REVIEW, PUBLISHED = "translating", "in review", "published"
+TRANSLATING, IN_REVIEW, PUBLISHED, WITHDRAWN = "translating", "in review", "published", "withdrawn"
 _STATE_NAMES = {APPROVED: "approved", REJECTED: "rejected", NEEDS_FIX: "needs fix", EXPIRED: "expired"}
 _HOLDERS = {APPROVED: "publisher (next run)", REJECTED: "desk (rejected)", EXPIRED: "desk chief (re-open or drop)"}
 
@@ -97,10 +98,18 @@ def _channel_view(states: list[DeliveryState]) -> dict[str, str]:
 
 
 def language_status(
-    store: Store, article: Registered, language: str, now: datetime, publications: list[DeliveryState] | None = None
+    store: Store, article: Registered, language: str, now: datetime, publications: list[DeliveryState] | None = None,
+    withdrawal: Withdrawal | None = None,
 ) -> ArticleStatus:
     """One language of one revision; ``publications`` are the ledger's states for it, one per channel."""
     channels = _channel_view(publications or [])
+    if withdrawal is not None:  # who, when, why; per channel whether it is down yet
+        for channel in list(channels):
+            down = takedown_state(store, article.article_id, language, channel)
+            channels[channel] = f"withdrawal {down.state}" + (f": {down.reason}" if down.reason else "")
+        return ArticleStatus(article.article_id, article.revision, language, article.title, WITHDRAWN,
+                             f"{withdrawal.who}: {withdrawal.reason}", withdrawal.requested_at,
+                             _seconds(withdrawal.requested_at, now), 0, channels)
 
     def row(state: str, holder: str, since: str, attempt: int = 0) -> ArticleStatus:
         return ArticleStatus(article.article_id, article.revision, language, article.title, state, holder, since,
@@ -145,7 +154,9 @@ def collect_status(store: Store, now: datetime, languages: tuple[str, ...]) -> S
     publications: dict[tuple[str, str, str], list[DeliveryState]] = defaultdict(list)
     for state in publication_states(store):
         publications[(state.article_id, state.revision, state.language)].append(state)
-    rows = [language_status(store, article, language, now, publications[(article.article_id, article.revision, language)])
+    withdrawn = {(w.article_id, w.language): w for w in withdrawals(store)}
+    rows = [language_status(store, article, language, now, publications[(article.article_id, article.revision, language)],
+                            withdrawn.get((article.article_id, language)))
             for article in latest_revisions(store) for language in article.languages]
     by_language: dict[str, list[Decision]] = defaultdict(list)
     for decision in all_decisions(store):

@@ -161,16 +161,31 @@ class PortalFeedChannel:
                 return item.guid
         return None
 
+    def withdraw(self, target, catalogue: Catalogue) -> str:
+        """Rebuild the language's feeds from what is published, the withdrawn left out."""
+        self._write(target.language, catalogue)
+        return "left out of the feeds"
+
+    def is_withdrawn(self, target) -> bool:
+        try:
+            feed = json.loads(self.store.read(feed_key(target.language)))
+        except KeyError:
+            return True
+        return not any(entry.get("id") == target.guid for entry in feed.get("items", []))
+
+    def _write(self, language: str, catalogue: Catalogue) -> list[str]:
+        items = [catalogue.load(entry) for entry in catalogue.newest(language)[: self.limit]]
+        # Both are rendered and checked before either replaces its predecessor.
+        rss = build_rss(language, items, self.site_url, self.limit)
+        feed = build_json_feed(language, items, self.site_url, self.limit)
+        check_output(rss_key(language), rss)
+        check_output(feed_key(language), feed)
+        write_output(self.store, rss_key(language), rss)
+        write_output(self.store, feed_key(language), feed)
+        return [feed_key(language), rss_key(language)]
+
     def flush(self, catalogue: Catalogue) -> list[str]:
         written = []
         for language in sorted({item.language for item in catalogue.changed}):
-            items = [catalogue.load(entry) for entry in catalogue.newest(language)[: self.limit]]
-            # Both are rendered and checked before either replaces its predecessor.
-            rss = build_rss(language, items, self.site_url, self.limit)
-            feed = build_json_feed(language, items, self.site_url, self.limit)
-            check_output(rss_key(language), rss)
-            check_output(feed_key(language), feed)
-            write_output(self.store, rss_key(language), rss)
-            write_output(self.store, feed_key(language), feed)
-            written += [feed_key(language), rss_key(language)]
+            written += self._write(language, catalogue)
         return written
