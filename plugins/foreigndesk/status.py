@@ -22,6 +22,7 @@ from foreigndesk.core.decisions import (
     EXPIRED,
     NEEDS_FIX,
     REJECTED,
+    SUPERSEDED,
     Decision,
     all_decisions,
     current_request,
@@ -35,8 +36,10 @@ from foreigndesk.publish.ledger import PUBLISHED as CHANNEL_PUBLISHED
 from foreigndesk.publish.withdrawals import Withdrawal, takedown_state, withdrawals
 
 TRANSLATING, IN_REVIEW, PUBLISHED, WITHDRAWN = "translating", "in review", "published", "withdrawn"
-_STATE_NAMES = {APPROVED: "approved", REJECTED: "rejected", NEEDS_FIX: "needs fix", EXPIRED: "expired"}
-_HOLDERS = {APPROVED: "publisher (next run)", REJECTED: "desk (rejected)", EXPIRED: "desk chief (re-open or drop)"}
+_STATE_NAMES = {APPROVED: "approved", REJECTED: "rejected", NEEDS_FIX: "needs fix", EXPIRED: "expired",
+                SUPERSEDED: "superseded"}
+_HOLDERS = {APPROVED: "publisher (next run)", REJECTED: "desk (rejected)", EXPIRED: "desk chief (re-open or drop)",
+            SUPERSEDED: "nobody (newer revision)"}
 
 
 @dataclass(frozen=True)
@@ -127,9 +130,27 @@ def language_status(
     if decisions:
         latest = decisions[-1]
         holder = latest.reviewer if latest.outcome == NEEDS_FIX else _HOLDERS[latest.outcome]
+        if latest.outcome == SUPERSEDED:
+            holder = f"revision {latest.superseded_by[:8]}"
         return row(_STATE_NAMES[latest.outcome], holder, latest.decided_at, latest.attempt)
     draft = store.exists(draft_key(article.article_id, article.revision, language))
     return row(TRANSLATING, "translate task" + (" (draft ready)" if draft else ""), article.registered_at)
+
+
+def superseded_rows(store: Store, decisions: list[Decision], shown: set[tuple[str, str]],
+                    now: datetime) -> list[ArticleStatus]:
+    """Reviews of older revisions closed as superseded: shown beside the newest revision's rows."""
+    rows = []
+    for decision in decisions:
+        if (decision.article_id, decision.revision) in shown:
+            continue
+        latest = decisions_for(store, decision.article_id, decision.revision, decision.language)[-1]
+        if latest.attempt != decision.attempt:
+            continue
+        rows.append(ArticleStatus(decision.article_id, decision.revision, decision.language, "", _STATE_NAMES[SUPERSEDED],
+                                  f"revision {decision.superseded_by[:8]}", decision.decided_at,
+                                  _seconds(decision.decided_at, now), decision.attempt))
+    return rows
 
 
 def language_stats(language: str, decisions: list[Decision]) -> LanguageStats:
@@ -159,8 +180,12 @@ def collect_status(store: Store, now: datetime, languages: tuple[str, ...]) -> S
                             withdrawn.get((article.article_id, language)))
             for article in latest_revisions(store) for language in article.languages]
     by_language: dict[str, list[Decision]] = defaultdict(list)
+    superseded: list[Decision] = []
     for decision in all_decisions(store):
         by_language[decision.language].append(decision)
+        if decision.outcome == SUPERSEDED:
+            superseded.append(decision)
+    rows += superseded_rows(store, superseded, {(row.article_id, row.revision) for row in rows}, now)
     stats = [language_stats(language, by_language[language]) for language in languages]
     return StatusReport(now.replace(microsecond=0).isoformat(), rows, stats)
 
