@@ -67,6 +67,18 @@ def test_a_new_revision_closes_every_open_review_of_the_older_one_once_and_leave
     assert supersede_older(store, "a1", "r1", "2025-06-02T09:00:00+00:00") == [], "an older one closes nothing newer"
 
 
+def test_an_answer_to_a_superseded_form_is_not_recorded(store):
+    from foreigndesk.review.rounds import answer_round
+
+    _request(store, "a1", "r1", "en")
+    put_article(store, "a1", "r2", registered_at="2025-06-02T08:45:00+00:00")
+    supersede_older(store, "a1", "r2", "2025-06-02T08:50:00+00:00")
+    late = answer_round(store, "a1", "r1", "en", 1, ["Approve"], {"title": "t", "summary": "", "body": "b"},
+                        reviewer="reviewer", decided_at="2025-06-02T08:55:00+00:00")
+    assert (late.outcome, late.approved, late.reviewer) == (SUPERSEDED, False, "")
+    assert [d.outcome for d in decisions_for(store, "a1", "r1", "en")] == [SUPERSEDED]
+
+
 def test_a_review_of_an_older_revision_never_opens(store):
     put_article(store, "a1", "r2", registered_at="2025-06-02T08:45:00+00:00")
     assert open_round(store, "a1", "r1", "en", 1, None, NOW, timedelta(days=2), "") is None

@@ -178,3 +178,53 @@ def test_the_cli_withdraws_and_status_shows_it(tmp_path, monkeypatch, capsys):
     assert main(["status", "--json", "--store", str(store.root)]) == 0
     [row] = [r for r in json.loads(capsys.readouterr().out)["articles"] if r["language"] == "en"]
     assert (row["state"], row["holder"]) == ("withdrawn", "chief: wrong figures")
+
+
+class CrashAtWrite(LocalStore):
+    """A real store whose worker dies at its ``at``-th write (create or replace) of this run, counting from 0."""
+
+    def __init__(self, root, at: int) -> None:
+        super().__init__(root)
+        self.at, self.writes = at, 0
+
+    def _maybe_die(self, key: str) -> None:
+        if self.writes == self.at:
+            self.writes += 1
+            raise OSError(f"worker killed before writing {key}")
+        self.writes += 1
+
+    def create(self, key: str, data: bytes) -> None:
+        self._maybe_die(key)
+        super().create(key, data)
+
+    def replace(self, key: str, data: bytes) -> None:
+        self._maybe_die(key)
+        super().replace(key, data)
+
+
+def test_a_withdrawal_killed_at_any_store_write_finishes_on_the_next_run_with_one_takedown(tmp_path):
+    """Crash-point sweep: for every write the withdrawal makes, die there, run it again, check the outcome."""
+    for name in CHANNELS:
+        at = 0
+        while True:
+            rig = make_rig(name, tmp_path / f"{name}-{at}")
+            try:
+                approved_article(rig.store, "a1", languages=("en", "zh"))
+                assert rig.run().errors == []
+                crashing = type(rig)(rig.name, CrashAtWrite(rig.store.root, at), rig.server, rig.session)
+                try:
+                    first = crashing.withdraw("a1", languages=["en"])
+                except OSError:
+                    first = None
+                again = rig.withdraw("a1", languages=["en"])
+                assert again.complete, (name, at, again.as_json())
+                assert ("a1", "en") not in rig.observed() and ("a1", "zh") in rig.observed(), (name, at)
+                assert _remote_calls(rig) == (1 if name in REMOTE else 0), (name, at)
+                if name == "web":
+                    assert list(rig.notices()) == [("a1", "en")]
+                if first is not None:  # this write index is past the last write: every crash point was tried
+                    break
+                at += 1
+            finally:
+                rig.close()
+        assert at >= 3, f"{name}: the sweep covered {at} write points"
