@@ -126,6 +126,22 @@ def test_an_unclear_answer_is_checked_and_the_takedown_happens_once(tmp_path, fa
             rig.close()
 
 
+def test_a_refused_takedown_is_reported_and_running_withdraw_again_retries_it(tmp_path):
+    rig = make_rig("fanpage", tmp_path)
+    try:
+        approved_article(rig.store, "a1", languages=("en",))
+        rig.run()
+        rig.server.faults.append("400")  # Graph refuses the DELETE; the post is still there
+        refused = rig.withdraw("a1")
+        assert not refused.complete and "Invalid parameter" in refused.failed[0]["reason"]
+        assert ("a1", "en") in rig.observed() and rig.server.deletions == []
+        assert takedown_state(rig.store, "a1", "en", "fanpage").state == "failed"
+        again = rig.withdraw("a1")
+        assert again.complete and ("a1", "en") not in rig.observed() and len(rig.server.deletions) == 1
+    finally:
+        rig.close()
+
+
 class CrashAfterCall(LocalStore):
     """A real store whose worker dies after the channel call, before the takedown is recorded."""
 

@@ -90,12 +90,6 @@ def recent_revisions(store: Store, now: datetime, window: timedelta = RETRIGGER_
     return found
 
 
-def load_revision(store: Store, article_id: str, revision: str) -> Registered:
-    return records.load(store, Registered, article_key(article_id, revision))
-
-
-
-
 def revisions_of(store: Store, article_id: str) -> list[Registered]:
     """Every registered revision of one article, in the order intake registered them (oldest first)."""
     found = [records.load(store, Registered, key) for key in store.list(f"articles/{article_id}/")
@@ -108,3 +102,10 @@ def newer_revisions(store: Store, article_id: str, revision: str) -> list[Regist
     ordered = revisions_of(store, article_id)
     names = [item.revision for item in ordered]
     return ordered[names.index(revision) + 1:] if revision in names else []
+
+
+def load_revision(store: Store, article_id: str, revision: str) -> Registered:
+    return records.load(store, Registered, article_key(article_id, revision))
+
+
+

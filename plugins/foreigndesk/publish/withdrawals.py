@@ -358,9 +358,8 @@ def _take_down(store: Store, site_url: str, channel: Withdrawable, catalogue: Ca
     if state.state == DONE:
         result.done.append({**row, "remote_id": state.remote_id, "note": state.reason})
         return
-    if state.state == FAILED:
-        result.failed.append({**row, "reason": state.reason})
-        return
+    if state.state == FAILED:  # running withdraw again is the operator's retry: look first, then try again
+        state = TakedownState(state.channel, PENDING, state.attempts, state.reason, uncertain=True)
     sends = _open_sends(store, channel.name, article_id, language)
     moment = now()
     in_flight = [s for s in sends if s.in_flight and s.last_claimed_at and
