@@ -108,4 +108,3 @@ def load_revision(store: Store, article_id: str, revision: str) -> Registered:
     return records.load(store, Registered, article_key(article_id, revision))
 
 
-
