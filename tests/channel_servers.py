@@ -171,6 +171,10 @@ class GraphServer(FaultyAPI):
         if segments[0] != self.version:
             return 404, {"error": "unknown version"}, None
         form = {key: values[0] for key, values in parse_qs(raw.decode()).items()}
+        if len(segments) == 2 and segments[1] in self.deleted:  # what Graph answers for a deleted post
+            return 400, {"error": {"message": f"Unsupported {method.lower()} request. Object with ID "
+                                              f"'{segments[1]}' does not exist", "type": "GraphMethodException",
+                                   "code": 100, "error_subcode": 33}}, None
         if segments[1:] == [self.page_id, "feed"]:
             if method == "POST":
                 if not form.get("message"):
@@ -198,10 +202,6 @@ class GraphServer(FaultyAPI):
 
                 return 200, {"success": True}, commit
             return 200, {"id": post_id, "message": self.posts[post_id]["message"]}, None
-        if len(segments) == 2 and method in ("GET", "DELETE"):  # what Graph answers for a deleted post
-            return 400, {"error": {"message": f"Unsupported {method.lower()} request. Object with ID "
-                                              f"'{segments[1]}' does not exist", "type": "GraphMethodException",
-                                   "code": 100, "error_subcode": 33}}, None
         return 400, {"error": {"message": "Unsupported request", "code": 100}}, None
 
     def _page(self, query: dict[str, str]) -> dict:

@@ -15,16 +15,11 @@ update is idempotent, and ``find`` for it checks the post's message.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import requests
 from foreigndesk.publish.channels import Ambiguous, Catalogue, PermanentError, Publication
 from foreigndesk.publish.channels.http import call, json_of
 from foreigndesk.publish.channels.render import public_summary
-
-if TYPE_CHECKING:
-    from foreigndesk.publish.withdrawals import Target
-
 NAME = "fanpage"
 
 
@@ -104,7 +99,7 @@ class FanpageChannel:
 
     # ---- withdrawal (foreigndesk.publish.withdrawals): the post is deleted ----
 
-    def withdraw(self, target: "Target", catalogue: object = None) -> str:
+    def withdraw(self, target, catalogue=None) -> str:
         """``DELETE /{post-id}``; a post already gone (deleted by hand, or by an unclear earlier try) counts."""
         what = f"fanpage delete of post {target.remote_id} ({target.article_id} {target.language})"
         try:
@@ -117,7 +112,7 @@ class FanpageChannel:
             raise Ambiguous(f"{what}: the answer did not say success")
         return "post deleted"
 
-    def is_withdrawn(self, target: "Target") -> bool:
+    def is_withdrawn(self, target) -> bool:
         """Is the post gone? Graph answers 400 ("does not exist") or 404 for a deleted post."""
         what = f"fanpage check of post {target.remote_id}"
         try:

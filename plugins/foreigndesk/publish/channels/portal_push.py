@@ -12,16 +12,11 @@ runner asks it before retrying after an ambiguous failure.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import requests
 from foreigndesk.publish.channels import Ambiguous, Catalogue, PermanentError, Publication
 from foreigndesk.publish.channels.http import call, json_of
 from foreigndesk.publish.channels.render import DESK, item_html, public_summary, safe_url
-
-if TYPE_CHECKING:
-    from foreigndesk.publish.withdrawals import Target
-
 NAME = "portal-push"
 
 
@@ -102,10 +97,10 @@ class PortalPushChannel:
 
     # ---- withdrawal (foreigndesk.publish.withdrawals): the portal is told ----
 
-    def _withdraw_headers(self, target: "Target") -> dict[str, str]:
+    def _withdraw_headers(self, target) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.config.token}", "Idempotency-Key": withdrawal_key(target)}
 
-    def withdraw(self, target: "Target", catalogue: object = None) -> str:
+    def withdraw(self, target, catalogue=None) -> str:
         """``POST {endpoint}/withdrawals``; a 404 (the portal never had it) counts as withdrawn."""
         what = f"portal withdrawal of {withdrawal_key(target)}"
         body = {"id": target.guid, "article_id": target.article_id, "language": target.language,
@@ -121,7 +116,7 @@ class PortalPushChannel:
         self._id(response, what)
         return "portal told"
 
-    def is_withdrawn(self, target: "Target") -> bool:
+    def is_withdrawn(self, target) -> bool:
         what = f"portal withdrawal lookup of {withdrawal_key(target)}"
         try:
             call(self.session, "GET", f"{self.config.url.rstrip('/')}/{withdrawal_key(target)}",
@@ -133,6 +128,6 @@ class PortalPushChannel:
         return True
 
 
-def withdrawal_key(target: "Target") -> str:
+def withdrawal_key(target) -> str:
     """The Idempotency-Key of a withdrawal: ``<article-id>.withdrawal.<language>``."""
     return f"{target.article_id}.withdrawal.{target.language}"
