@@ -100,19 +100,22 @@ def _channel_view(states: list[DeliveryState]) -> dict[str, str]:
             for state in states}
 
 
+def withdrawn_row(store: Store, row: ArticleStatus, withdrawal: Withdrawal, now: datetime) -> ArticleStatus:
+    """A withdrawn language: who, when, why; per channel whether it is down yet."""
+    channels = {}
+    for channel in row.channels:
+        down = takedown_state(store, row.article_id, row.language, channel)
+        channels[channel] = f"withdrawal {down.state}" + (f": {down.reason}" if down.reason else "")
+    return ArticleStatus(row.article_id, row.revision, row.language, row.title, WITHDRAWN,
+                         f"{withdrawal.who}: {withdrawal.reason}", withdrawal.requested_at,
+                         _seconds(withdrawal.requested_at, now), 0, channels)
+
+
 def language_status(
-    store: Store, article: Registered, language: str, now: datetime, publications: list[DeliveryState] | None = None,
-    withdrawal: Withdrawal | None = None,
+    store: Store, article: Registered, language: str, now: datetime, publications: list[DeliveryState] | None = None
 ) -> ArticleStatus:
     """One language of one revision; ``publications`` are the ledger's states for it, one per channel."""
     channels = _channel_view(publications or [])
-    if withdrawal is not None:  # who, when, why; per channel whether it is down yet
-        for channel in list(channels):
-            down = takedown_state(store, article.article_id, language, channel)
-            channels[channel] = f"withdrawal {down.state}" + (f": {down.reason}" if down.reason else "")
-        return ArticleStatus(article.article_id, article.revision, language, article.title, WITHDRAWN,
-                             f"{withdrawal.who}: {withdrawal.reason}", withdrawal.requested_at,
-                             _seconds(withdrawal.requested_at, now), 0, channels)
 
     def row(state: str, holder: str, since: str, attempt: int = 0) -> ArticleStatus:
         return ArticleStatus(article.article_id, article.revision, language, article.title, state, holder, since,
@@ -175,10 +178,11 @@ def collect_status(store: Store, now: datetime, languages: tuple[str, ...]) -> S
     publications: dict[tuple[str, str, str], list[DeliveryState]] = defaultdict(list)
     for state in publication_states(store):
         publications[(state.article_id, state.revision, state.language)].append(state)
-    withdrawn = {(w.article_id, w.language): w for w in withdrawals(store)}
-    rows = [language_status(store, article, language, now, publications[(article.article_id, article.revision, language)],
-                            withdrawn.get((article.article_id, language)))
+    rows = [language_status(store, article, language, now, publications[(article.article_id, article.revision, language)])
             for article in latest_revisions(store) for language in article.languages]
+    withdrawn = {(w.article_id, w.language): w for w in withdrawals(store)}
+    rows = [withdrawn_row(store, row, withdrawn[(row.article_id, row.language)], now)
+            if (row.article_id, row.language) in withdrawn else row for row in rows]
     by_language: dict[str, list[Decision]] = defaultdict(list)
     superseded: list[Decision] = []
     for decision in all_decisions(store):
