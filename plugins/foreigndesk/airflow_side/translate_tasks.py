@@ -10,11 +10,8 @@ def translate_article() -> list[str]:
     from foreigndesk.translate.engine import shared_engine
     from foreigndesk.translate.pipeline import translate_revision
 
-    from foreigndesk.airflow_side.intake_tasks import close_superseded_reviews
-
     _, store = open_desk()
     article_id, revision = run_article()
-    close_superseded_reviews(store, [(article_id, revision)])  # again, in case intake's call did not get through
     drafts = translate_revision(store, shared_engine(), article_id, revision)
     for draft in drafts:
         notice = " (DEMO MODEL)" if draft.demo_model else ""
