@@ -142,6 +142,20 @@ def test_a_refused_takedown_is_reported_and_running_withdraw_again_retries_it(tm
         rig.close()
 
 
+def test_an_article_withdrawn_before_it_went_out_never_goes_out(rig):
+    from datetime import datetime, timezone
+
+    put_article(rig.store, "e1", publish_at="2030-01-01T08:00:00+07:00")
+    put_decision(rig.store, "e1", "r1", "en")
+    assert rig.run(now=datetime(2029, 12, 1, tzinfo=timezone.utc)).published == []
+    result = rig.withdraw("e1", who="chief", reason="embargo broken by the source")
+    assert result.complete and {r["note"] for r in result.done} == {"never published here"}
+    assert list(rig.store.list("web/")) == [] and list(rig.store.list("feeds/")) == [], "no notice for a page never out"
+    later = rig.run(now=datetime(2030, 1, 2, tzinfo=timezone.utc))
+    assert later.published == [] and rig.observed() == {}
+    assert rig.server is None or rig.server.requests == [], "no channel was ever called"
+
+
 class CrashAfterCall(LocalStore):
     """A real store whose worker dies after the channel call, before the takedown is recorded."""
 

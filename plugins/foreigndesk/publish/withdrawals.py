@@ -43,6 +43,7 @@ from foreigndesk.publish import ledger
 from foreigndesk.publish.channels import (
     Ambiguous,
     Catalogue,
+    CHANNEL_NAMES,
     CatalogueItem,
     ChannelError,
     NotSent,
@@ -219,14 +220,13 @@ def _now() -> str:
     return records.now_utc()
 
 
-def published_languages(store: Store, article_id: str) -> set[str]:
-    """The languages any channel's ledger holds for the article (published, or claimed)."""
-    languages = set()
-    for key in store.list("ledger/"):
-        parts = key.split("/")
-        if len(parts) == 6 and parts[2] == article_id:
-            languages.add(parts[3])
-    return languages
+def ledger_slots(store: Store, article_id: str) -> set[tuple[str, str]]:
+    """(channel, language) the ledger holds anything for (published, or claimed): one listing per channel."""
+    slots = set()
+    for channel in CHANNEL_NAMES:
+        for key in store.list(f"ledger/{channel}/{article_id}/"):
+            slots.add((channel, key.split("/")[3]))
+    return slots
 
 
 def _newest_proof(store: Store, channel: str, article_id: str, language: str) -> ledger.Published | None:
@@ -321,10 +321,10 @@ def withdraw(
         result.requests.append(asdict(request))
     left_out = withdrawn_slots(store)
     configured = {channel.name for channel in channels}
-    known = {key.split("/")[1] for key in store.list("ledger/") if key.split("/")[2:3] == [article_id]}
-    for missing in sorted(known - configured):
+    known = ledger_slots(store, article_id)
+    for missing in sorted({channel for channel, _ in known} - configured):
         for language in chosen:
-            if takedown_state(store, article_id, language, missing).state != DONE:
+            if (missing, language) in known and takedown_state(store, article_id, language, missing).state != DONE:
                 result.pending.append({"channel": missing, "language": language,
                                        "reason": "published there, but the channel is not configured here"})
     for channel in channels:
@@ -335,7 +335,7 @@ def withdraw(
 
 
 def _all_languages(store: Store, article_id: str) -> set[str]:
-    languages = published_languages(store, article_id)
+    languages = {language for _, language in ledger_slots(store, article_id)}
     for key in store.list(f"articles/{article_id}/"):
         if key.endswith("/article.json"):
             languages |= set(records.load(store, Registered, key).languages)
@@ -376,7 +376,8 @@ def _take_down(store: Store, site_url: str, channel: Withdrawable, catalogue: Ca
         except ChannelError as error:
             result.pending.append({**row, "reason": f"could not check an unfinished send: {error}"})
             return
-    if channel.remote and not remote_id:
+    never_out = not remote_id if channel.remote else (proof is None and not sends)
+    if never_out:
         done = _record_done(store, article_id, language, channel.name, state.attempts, "", "never published here")
         result.done.append({**row, "remote_id": "", "note": done.note})
         return
