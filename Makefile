@@ -12,6 +12,7 @@ export ORT_DISABLE_TELEMETRY := 1
 # The review browser test drives Debian's Chromium through Playwright (which cannot download
 # browsers here). A file target: installed once, nothing to do when it is there.
 CHROMIUM := /usr/bin/chromium
+RADOSGW  := /usr/bin/radosgw
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,14 +37,21 @@ run: venv
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
+# The store contract suite and the S3 inbox tests also run against Ceph's radosgw, a real S3 that
+# checks every signature (tests/radosgw.py starts a private one-node cluster on loopback).
+# Installed once (~20 s), like Chromium; ceph-common and ceph-base come along as dependencies.
+$(RADOSGW):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		radosgw ceph-mon ceph-osd
+
 ## make test: the whole suite, in the project's own venv
-test: test-venv $(CHROMIUM)
+test: test-venv $(CHROMIUM) $(RADOSGW)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## make lock: re-resolve the direct dependencies and rewrite requirements.txt
 lock:
 	rm -rf /tmp/foreigndesk-lock && $(PYTHON) -m venv /tmp/foreigndesk-lock
-	/tmp/foreigndesk-lock/bin/pip install --quiet apache-airflow==3.3.2 argos-translate-lt==1.12.1 boto3 requests markdown nh3 PyYAML onnx
+	/tmp/foreigndesk-lock/bin/pip install --quiet apache-airflow==3.3.2 argos-translate-lt==1.12.1 boto3 requests markdown nh3 PyYAML onnx sacrebleu
 	{ sed -n '1,/^# Regenerate/p' requirements.txt; /tmp/foreigndesk-lock/bin/pip freeze; } > requirements.txt.new && mv requirements.txt.new requirements.txt
 
 ## make clean-desk: forget the local desk's Airflow state (not the content store)

@@ -1,6 +1,12 @@
-"""Translation throughput, side by side in one process, on the tiny demo packages.
+"""Translation throughput, side by side in one process, on the demo or the real-size stand-in packages.
 
-    .venv/bin/python bench/translate.py [--articles 200] [--seed 2025]
+    .venv/bin/python bench/translate.py [--articles 200] [--seed 2025] [--model demo|realsize] [--repeat 1]
+
+``--model demo`` (default): the tiny demo packages — how fast the desk's own code is.
+``--model realsize``: stand-ins with the architecture and size of real Argos packages
+(bench/realsize_model.py: Transformer 6+6, d_model 512, 32k pieces, int8, random
+weights, every output as long as its input) — how long a real model keeps a
+translator waiting, and whether the desk's batching still pays at that size.
 
 Same 200 generated Vietnamese articles (Markdown: headings, paragraphs, lists,
 quotes, tables, links, images, glossary terms), same installed packages, same
@@ -37,6 +43,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 HOME = Path(tempfile.mkdtemp(prefix="foreigndesk-bench-"))
@@ -142,39 +149,91 @@ class Recording:
         return self.engine.translate(texts, from_code, to_code)
 
 
-def clock(function):
+def install_realsize(articles: list[tuple[str, str, str]]) -> str:
+    """Build the three real-size stand-ins (tokenizer trained on these articles), install them like an operator's."""
+    import hashlib
+
+    from realsize_model import build_realsize_packages, pieces_per_word
+
+    from foreigndesk.translate.models import ensure_models
+
+    folder = HOME / "realsize-models"
+    corpus = [line for article in articles for text in article for line in text.splitlines() if line.strip()]
     started = time.perf_counter()
+    paths = build_realsize_packages((("vi", "en"), ("en", "zh"), ("en", "ko")), folder, corpus)
+    built = time.perf_counter() - started
+    (folder / "SHA256SUMS").write_text("".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n" for p in paths))
+    started = time.perf_counter()
+    result = ensure_models(folder, ("en", "zh", "ko"))
+    assert result["demo"] == [], result
+    installed = time.perf_counter() - started
+    spm = (HOME / "packages").glob("translate-vi_en-realsize/sentencepiece.model")
+    ratio = pieces_per_word(next(spm).read_bytes(), corpus)
+    return (f"REAL-SIZE stand-ins (Transformer 6+6, d_model 512, 32k pieces, int8, random weights; "
+            f"{paths[0].stat().st_size / 1e6:.0f} MB each; built in {built:.1f} s, installed in {installed:.1f} s; "
+            f"{ratio:.2f} pieces per Vietnamese word; every output as long as its input)")
+
+
+@dataclass
+class Timing:
+    """Wall seconds, and CPU seconds of every thread of this process.
+
+    CPU seconds show how much of the wall time the process actually ran on a shared machine,
+    but they also count OpenMP threads spinning while they wait (Argos runs CTranslate2 with
+    intra-op threads), so they are no measure of work: compare wall times, fastest of --repeat.
+    """
+
+    wall: float = 0.0
+    cpu: float = 0.0
+
+    def __add__(self, other: "Timing") -> "Timing":
+        return Timing(self.wall + other.wall, self.cpu + other.cpu)
+
+
+def clock(function):
+    started, started_cpu = time.perf_counter(), time.process_time()
     result = function()
-    return time.perf_counter() - started, result
+    return Timing(time.perf_counter() - started, time.process_time() - started_cpu), result
+
+
+def best_of(repeat: int, function):
+    """The fastest of ``repeat`` runs, with its CPU seconds and result: on a shared machine the
+    fastest run is the one the neighbours disturbed least."""
+    runs = [clock(function) for _ in range(repeat)]
+    return min(runs, key=lambda run: run[0].wall)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=200)
     parser.add_argument("--seed", type=int, default=2025)
+    parser.add_argument("--model", choices=("demo", "realsize"), default="demo")
+    parser.add_argument("--repeat", type=int, default=1, help="time each row this many times, keep the fastest")
     args = parser.parse_args(argv)
 
     import argostranslate.translate
-    from foreigndesk.core import records
-    from foreigndesk.core.drafts import Draft, draft_key
     from foreigndesk.core.settings import load_settings
     from foreigndesk.core.store import LocalStore
     from foreigndesk.intake.article_file import parse_article
     from foreigndesk.intake.ingest import register
-    from foreigndesk.review.rounds import record_decision
     from foreigndesk.translate.engine import ArgosEngine
     from foreigndesk.translate.glossary import load_glossary
     from foreigndesk.translate.markdown import parse
-    from foreigndesk.translate.memory import TranslationMemory, remember_decision
+    from foreigndesk.translate.memory import TranslationMemory
     from foreigndesk.translate.models import ensure_models
     from foreigndesk.translate.pipeline import SourceText, translate_texts
 
     settings = load_settings()
-    ensure_models(HOME / "no-operator-models", ("en", "zh", "ko"))
+    articles = generate_articles(args.articles, args.seed)
+    models_note = "demo packages (tiny models: fixed costs weigh more than with real ones)"
+    if args.model == "realsize":
+        models_note = install_realsize(articles)
+    else:
+        ensure_models(HOME / "no-operator-models", ("en", "zh", "ko"))
     glossary = load_glossary(settings.glossary_dir)
     store = LocalStore(HOME / "store")
     registered = []
-    for number, (title, summary, body) in enumerate(generate_articles(args.articles, args.seed), 1):
+    for number, (title, summary, body) in enumerate(articles, 1):
         raw = (f"---\nid: bench-{number:04d}\ntitle: \"{title}\"\nsummary: \"{summary}\"\noutlet: tntv\n"
                f"approved_by: Bench\napproved_at: 2025-05-18T16:00:00+07:00\n---\n{body}").encode()
         registered.append(register(store, parse_article(raw, f"bench-{number}.md", "tntv"), raw, f"tntv/bench-{number}.md"))
@@ -202,18 +261,22 @@ def main(argv: list[str] | None = None) -> int:
                         entry.cached_translation.cache = {}
                     argostranslate.translate.translate(english, "en", lang)
 
-    time_a, _ = clock(naive)
+    time_a, _ = best_of(args.repeat, naive)
 
     # (b) the desk's translate stage over all articles, empty memory
-    recording = Recording(engine)
     memory = TranslationMemory(store)
-    time_b, results = clock(lambda: translate_texts(sources, recording, glossary, memory))
+
+    def desk_stage():
+        recording = Recording(engine)
+        return recording, translate_texts(sources, recording, glossary, memory)
+
+    time_b, (recording, results) = best_of(args.repeat, desk_stage)
     assert [(a, b) for a, b, _ in recording.calls] == [("vi", "en"), ("en", "zh"), ("en", "ko")]
 
-    time_b1, _ = clock(lambda: translate_texts(sources, single, glossary, memory))
+    time_b1, _ = best_of(args.repeat, lambda: translate_texts(sources, single, glossary, memory))
 
     # (c) the floor: the same piece sequences, one raw translate_batch per pair
-    time_c = 0.0
+    time_c = Timing()
     sentences = 0
     for from_code, to_code, texts in recording.calls:
         chunks, _ = engine.tokenize(texts, from_code, to_code)
@@ -222,10 +285,47 @@ def main(argv: list[str] | None = None) -> int:
         options = dict(beam_size=engine.beam_size, max_batch_size=engine.batch_tokens, batch_type="tokens",
                        max_decoding_length=2 * max(map(len, chunks)) + 16, max_input_length=0,
                        length_penalty=0.2, replace_unknowns=True)
-        elapsed, _ = clock(lambda: translator.translate_batch(chunks, **options))
-        time_c += elapsed
+        elapsed, _ = best_of(args.repeat, lambda: translator.translate_batch(chunks, **options))
+        time_c = time_c + elapsed
 
-    # reviewers approve every draft; the memory learns them through the review path
+    rows = [
+        ("a  naive argostranslate, per paragraph", time_a),
+        ("b  foreigndesk translate stage", time_b),
+        (f"b1 the same, 1 thread instead of {engine.threads} workers", time_b1),
+        ("c  raw CTranslate2 translate_batch (floor)", time_c),
+    ]
+    checks = [
+        ("a/b", time_a.wall / time_b.wall, "≥ 4", time_a.wall / time_b.wall >= 4),
+        ("b/c", time_b.wall / time_c.wall, "≤ 1.5", time_b.wall / time_c.wall <= 1.5),
+        ("a/b1", time_a.wall / time_b1.wall, "(info)", True),
+    ]
+    if args.model == "demo":
+        # (The real-size stand-ins write noise, which the approval checks reject: nothing would enter memory.)
+        time_d = memory_run(store, registered, results, sources, engine, glossary)
+        rows.append(("d  foreigndesk, memory filled", time_d))
+        checks.append(("b/d", time_b.wall / time_d.wall, "≥ 10", time_b.wall / time_d.wall >= 10))
+
+    print(f"{args.articles} articles, {segments} segments ({paragraphs} Markdown paragraphs for a), "
+          f"{sentences} model inputs over 3 passes; beam {engine.beam_size}, batches of {engine.batch_tokens} tokens, "
+          f"{engine.threads} CTranslate2 workers; fastest of {args.repeat} run(s) per row; {models_note}")
+    print(f"{'':45} {'wall':>10} {'segments/s':>11} {'s/article':>10} {'CPU s':>9}")
+    for label, timing in rows:
+        print(f"{label:45} {timing.wall:8.2f} s {segments / timing.wall:11.1f} {timing.wall / args.articles:10.2f} "
+              f"{timing.cpu:9.2f}")
+    for name, value, target, ok in checks:
+        print(f"{name} = {value:6.2f}   target {target:6}  {'ok' if ok else 'MISSED'}")
+    return 0 if all(ok for _, _, _, ok in checks) else 1
+
+
+def memory_run(store, registered, results, sources, engine, glossary) -> "Timing":
+    """(d): reviewers approve every draft (the memory learns them through the review path), then the
+    same articles again, every segment from memory. Returns (d)'s seconds."""
+    from foreigndesk.core import records
+    from foreigndesk.core.drafts import Draft, draft_key
+    from foreigndesk.review.rounds import record_decision
+    from foreigndesk.translate.memory import TranslationMemory, remember_decision
+    from foreigndesk.translate.pipeline import translate_texts
+
     for article, result in zip(registered, results):
         for lang, translation in result.items():
             draft = Draft(article.article_id, article.revision, lang, "vi", translation.title, translation.summary,
@@ -234,34 +334,11 @@ def main(argv: list[str] | None = None) -> int:
             decision = record_decision(store, article.article_id, article.revision, lang, ["Approve"], {},
                                        f"reviewer_{lang}", "2025-05-19T09:00:00+00:00")
             remember_decision(store, decision)
-
-    # (d) the same articles again: everything from memory
     again = Recording(engine)
     time_d, second = clock(lambda: translate_texts(sources, again, glossary, TranslationMemory(store)))
     assert again.calls == [], "a second run over approved articles must not call the model"
     assert [r["zh"].body for r in second] == [r["zh"].body for r in results]
-
-    rows = [
-        ("a  naive argostranslate, per paragraph", time_a),
-        ("b  foreigndesk translate stage", time_b),
-        (f"b1 the same, 1 thread instead of {engine.threads} workers", time_b1),
-        ("c  raw CTranslate2 translate_batch (floor)", time_c),
-        ("d  foreigndesk, memory filled", time_d),
-    ]
-    print(f"{args.articles} articles, {segments} segments ({paragraphs} Markdown paragraphs for a), "
-          f"{sentences} model inputs over 3 passes; beam {engine.beam_size}, batches of {engine.batch_tokens} tokens; "
-          f"demo packages (tiny models: fixed costs weigh more than with real ones)")
-    for label, seconds in rows:
-        print(f"{label:45} {seconds:8.2f} s {segments / seconds:10.1f} segments/s")
-    checks = [
-        ("a/b", time_a / time_b, "≥ 4", time_a / time_b >= 4),
-        ("b/c", time_b / time_c, "≤ 1.5", time_b / time_c <= 1.5),
-        ("a/b1", time_a / time_b1, "(info)", True),
-        ("b/d", time_b / time_d, "≥ 10", time_b / time_d >= 10),
-    ]
-    for name, value, target, ok in checks:
-        print(f"{name} = {value:6.2f}   target {target:6}  {'ok' if ok else 'MISSED'}")
-    return 0 if all(ok for *_, ok in checks) else 1
+    return time_d
 
 
 if __name__ == "__main__":

@@ -143,8 +143,9 @@ class Rig:
                 article_id, language = guid.rsplit(":", 1)
                 seen.setdefault((article_id, language), []).append((self.server.ids[guid], item["content_html"]))
         else:
-            for post in self.server.posts.values():
-                article_id, language = post["link"].rsplit("/", 2)[-1][:-5], post["link"].rsplit("/", 2)[-2]
+            for post in self.server.page_posts():
+                link = post["link"].split("?", 1)[0]
+                article_id, language = link.rsplit("/", 2)[-1][:-5], link.rsplit("/", 2)[-2]
                 seen.setdefault((article_id, language), []).append((post["id"], post["message"]))
         return seen
 

@@ -17,6 +17,13 @@ Faults are queued per test and consumed by the next write request (POST or DELET
 * ``400``                  nothing is posted; a 400 with an error body
 * ``500_before_post``      nothing is posted; a 500
 * ``400_echo_token``       nothing is posted; a 400 whose body quotes the Authorization header
+* ``400_token_expired``    nothing is posted; Graph's answer to an expired token: HTTP 400 with an
+                           ``OAuthException`` body, code 190 (channel-wide, not the item's fault)
+* ``401``, ``403``         nothing is posted; the credentials are refused
+* ``404_endpoint``         nothing is posted; the endpoint answers 404 (a wrong URL or API version)
+
+``broken_reads`` (a count) makes that many GET requests answer 500: an existence check
+that keeps failing. ``GraphServer.visitor_post`` adds a post by someone else on the page.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from urllib.parse import parse_qs, urlsplit
 
 FAULTS = ("500_after_post", "timeout_after_post", "reset_after_post", "malformed_after_post", "429", "400",
           "500_before_post")
+CHANNEL_WIDE_FAULTS = ("400_token_expired", "401", "403", "404_endpoint")
 
 
 class _Server(ThreadingHTTPServer):
@@ -49,6 +57,7 @@ class FaultyAPI:
 
     def __init__(self, slow_seconds: float = 1.5) -> None:
         self.faults: deque[str] = deque()
+        self.broken_reads = 0
         self.slow_seconds = slow_seconds
         self.lock = threading.Lock()
         self.requests: list[tuple[str, str]] = []
@@ -101,11 +110,23 @@ class FaultyAPI:
         if handler.headers.get("Authorization") != f"Bearer {self.token}":
             return self._send(handler, 401, {"error": "bad token"})
         query = {key: values[0] for key, values in parse_qs(parts.query).items()}
+        if method == "GET" and self.broken_reads > 0:
+            with self.lock:
+                self.broken_reads -= 1
+            return self._send(handler, 500, {"error": "internal"})
         status, body, commit = self.handle(method, parts.path, query, raw, handler.headers)
         fault = None
         if method in ("POST", "DELETE"):
             with self.lock:
                 fault = self.faults.popleft() if self.faults else None
+        if fault == "400_token_expired":
+            return self._send(handler, 400, {"error": {"message": "Error validating access token: Session has "
+                                                       "expired", "type": "OAuthException", "code": 190,
+                                                       "error_subcode": 463}})
+        if fault in ("401", "403"):
+            return self._send(handler, int(fault), {"error": "credentials refused"})
+        if fault == "404_endpoint":
+            return self._send(handler, 404, {"error": "no such endpoint"})
         if fault == "400_echo_token":  # a careless API that quotes the request back in its error
             return self._send(handler, 400, {"error": f"bad request from {handler.headers.get('Authorization')}"})
         if fault in ("429", "400", "500_before_post"):
@@ -182,7 +203,8 @@ class GraphServer(FaultyAPI):
                 post_id = f"{self.page_id}_{len(self.order) + 1}"
 
                 def commit() -> None:
-                    self.posts[post_id] = {"id": post_id, "message": form["message"], "link": form.get("link", "")}
+                    self.posts[post_id] = {"id": post_id, "message": form["message"], "link": form.get("link", ""),
+                                           "from": {"id": self.page_id, "name": "Dynamic Thainguyen"}}
                     self.order.append(post_id)
 
                 return 200, {"id": post_id}, commit
@@ -201,7 +223,8 @@ class GraphServer(FaultyAPI):
                     self.posts[post_id]["message"] = form["message"]
 
                 return 200, {"success": True}, commit
-            return 200, {"id": post_id, "message": self.posts[post_id]["message"]}, None
+            return 200, {"id": post_id, "message": self.posts[post_id]["message"],
+                         "from": self.posts[post_id]["from"]}, None
         return 400, {"error": {"message": "Unsupported request", "code": 100}}, None
 
     def _page(self, query: dict[str, str]) -> dict:
@@ -215,11 +238,25 @@ class GraphServer(FaultyAPI):
                                       f"&limit={limit}&after={after + limit}"}
         return body
 
+    def visitor_post(self, link: str, message: str = "Look at this!") -> str:
+        """A post on the page by a visitor (not the page), e.g. sharing the desk's article."""
+        with self.lock:
+            post_id = f"{self.page_id}_{len(self.order) + 1}"
+            self.posts[post_id] = {"id": post_id, "message": message, "link": link,
+                                   "from": {"id": "99887766", "name": "A visitor"}}
+            self.order.append(post_id)
+        return post_id
+
+    def page_posts(self) -> list[dict]:
+        """The page's own posts (what readers see as the desk's)."""
+        return [post for post in self.posts.values() if post["from"]["id"] == self.page_id]
+
     def copies(self) -> dict[str, int]:
-        """Posts per link: exactly-once means every value is 1."""
+        """The page's own posts per link (without the desk's marker): exactly-once means every value is 1."""
         counts: dict[str, int] = {}
-        for post in self.posts.values():
-            counts[post["link"]] = counts.get(post["link"], 0) + 1
+        for post in self.page_posts():
+            link = post["link"].split("?", 1)[0]
+            counts[link] = counts.get(link, 0) + 1
         return counts
 
 

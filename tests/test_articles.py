@@ -9,7 +9,7 @@ from conftest import REPO
 from drops import BASE_BODY, article_bytes
 from foreigndesk.intake.article_file import (
     ArticleError,
-    html_flags,
+    clean_field,
     parse_article,
     revision_of,
     slugify,
@@ -105,7 +105,7 @@ def test_a_utf8_bom_and_crlf_line_ends_are_accepted():
         (article_bytes(id="Bài-Viết"), ["not a safe slug"]),
         (article_bytes(aproved_by="x"), ["unknown front matter field 'aproved_by'", "did you mean 'approved_by'"]),
         (article_bytes(languages=["en", "fr"]), ["'languages' has ['fr']"]),
-        (article_bytes(source_url="javascript:alert(1)"), ["'source_url'", "not an http(s) URL"]),
+        (article_bytes(source_url="javascript:alert(1)"), ["'source_url'", "not a whole http(s) URL"]),
         (article_bytes(image="../../secret.png"), ["'image'", "relative path inside"]),
         (article_bytes(image_caption="Ảnh"), ["'image_caption' is given without 'image'"]),
         (article_bytes(title=["a", "b"]), ["'title' must be a single line of text"]),
@@ -147,22 +147,28 @@ def test_the_size_limit_is_checked_before_anything_else():
 
 # --- flags: accepted, but the reviewer must look ----------------------------------------------
 
-def test_raw_html_and_script_are_kept_as_text_and_flagged():
+def test_raw_html_is_removed_at_intake_and_each_removal_flagged():
     body = "Đoạn một.\n\n<script>alert('x')</script>\n\nĐoạn <b>hai</b> với [liên kết](javascript:alert(1)).\n"
     article = parse(article_bytes(body=body))
-    assert "<script>alert('x')</script>" in article.body, "the text is kept as it was written"
+    assert article.body == "Đoạn một.\n\nĐoạn hai với [liên kết](javascript:alert(1)).\n"
     assert len(article.flags) == 3, article.flags
     script, bold, link = article.flags
-    assert script.startswith("body line 9: script/active content <script>") and "escaped in every output" in script
-    assert bold.startswith("body line 11: raw HTML <b>")
+    assert script.startswith("body line 9: <script> removed with its content at intake")
+    assert bold.startswith("body line 11: raw HTML <b> removed at intake, its text kept")
     assert link.startswith("body line 11: link to a javascript: URL")
 
 
-def test_html_in_the_title_is_flagged_too():
-    assert html_flags("title", "Tin <img src=x onerror=alert(1)>") == [
-        "title line 1: raw HTML <img> — kept as plain text and escaped in every output; "
+def test_html_in_the_title_is_removed_and_flagged_too():
+    assert clean_field("title", "Tin <img src=x onerror=alert(1)> mới", one_line=True) == ("Tin mới", [
+        "title line 1: raw HTML <img> removed at intake, its text kept (raw HTML is never published); "
         "check with the editor whether it belongs"
-    ]
+    ])
+
+
+def test_markup_inside_code_is_text_and_left_alone():
+    body = "Dùng thẻ `<b>` để in đậm.\n\n```\n<iframe src=\"https://x.example\"></iframe>\n```\n"
+    article = parse(article_bytes(body=body))
+    assert article.body == body and article.flags == []
 
 
 def test_plain_text_with_angle_brackets_is_not_flagged():

@@ -150,7 +150,7 @@ def test_endless_ambiguity_gives_up_after_the_attempt_limit(rig, monkeypatch):
     for _ in range(4):
         rig.run()
     [state] = ledger.publication_states(rig.store, rig.name)
-    assert state.state == ledger.FAILED and "gave up after 4 attempts" in state.reason
+    assert state.state == ledger.STUCK and "gave up after 4 attempts" in state.reason
     writes = _writes(rig)
     rig.run()
     assert _writes(rig) == writes and rig.copies() == {}

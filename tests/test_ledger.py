@@ -40,7 +40,8 @@ def test_state_follows_the_records(store):
     ledger.claim(store, UNIT, 2, "d", "run")
     ledger.record_failure(store, UNIT, 2, ledger.NOT_SENT, "refused", "2025-03-15T11:00:00+00:00")
     state = ledger.delivery_state(store, UNIT)
-    assert (state.state, state.not_before, state.unclear_attempts) == (ledger.RETRY, "2025-03-15T11:00:00+00:00", 1)
+    # A refusal after an unclear attempt: still looked for before any new call, and not before the refusal's time.
+    assert (state.state, state.not_before, state.unclear_attempts) == (ledger.UNCERTAIN, "2025-03-15T11:00:00+00:00", 1)
     ledger.claim(store, UNIT, 3, "d", "run")
     ledger.record_published(store, _proof(attempt=3))
     state = ledger.delivery_state(store, UNIT)
@@ -54,13 +55,13 @@ def test_a_permanent_failure_is_final(store):
     assert state.state == ledger.FAILED and "Invalid parameter" in state.reason
 
 
-def test_too_many_unclear_attempts_read_as_failed(store, monkeypatch):
+def test_too_many_unclear_attempts_read_as_needing_the_operator(store, monkeypatch):
     monkeypatch.setattr(ledger, "MAX_ATTEMPTS", 3)
     for attempt in (1, 2, 3):
         ledger.claim(store, UNIT, attempt, "d", "run")
         ledger.record_failure(store, UNIT, attempt, ledger.AMBIGUOUS, f"HTTP 50{attempt}")
     state = ledger.delivery_state(store, UNIT)
-    assert state.state == ledger.FAILED and "gave up after 3 attempts" in state.reason and "HTTP 503" in state.reason
+    assert state.state == ledger.STUCK and "gave up after 3 attempts" in state.reason and "HTTP 503" in state.reason
 
 
 def test_refusals_do_not_count_towards_giving_up(store, monkeypatch):

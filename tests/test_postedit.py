@@ -132,3 +132,32 @@ def test_a_glossary_error_left_in_an_unchanged_segment_is_still_an_error():
     assert problems == ["Glossary error still present (unchanged text): 'Ủy ban nhân dân' not rendered as glossary"]
     fixed = Texts(machine.title, "", "The Thai Nguyen Provincial People's Committee met.\n\nTea is good.\n")
     assert check_edit("…", machine, fixed, (), findings, segments) == []
+
+
+# --- raw HTML: the checks never contradict each other ------------------------------------------
+
+PLAYER = '<iframe width="560" src="https://www.youtube.com/embed/dQw4w9WgXcQ" frameborder="0"></iframe>'
+#: A revision registered before intake removed raw HTML: its source body still holds the player.
+OLD_SOURCE = f"Lễ hội đã khai mạc. Xem https://tntv.vn/le-hoi.\n\n{PLAYER}\n"
+
+
+def test_a_url_inside_raw_html_is_not_a_link_the_translation_must_keep():
+    assert urls(OLD_SOURCE) == {"https://tntv.vn/le-hoi": "link"}
+    assert urls('Xem https://tntv.vn/a" và <a href="https://tntv.vn/b">b</a>.') == {"https://tntv.vn/a": "link"}
+
+
+def test_removing_the_player_as_told_is_approvable_and_keeping_it_asks_only_to_remove_it():
+    final = Texts("Festival", "", "The festival opened. See https://tntv.vn/le-hoi.\n")
+    assert check_edit(OLD_SOURCE, final, final) == []
+    kept = Texts("Festival", "", f"The festival opened. See https://tntv.vn/le-hoi.\n\n{PLAYER}\n")
+    assert check_edit(OLD_SOURCE, kept, kept) == [
+        "Body: raw HTML (<script>, <iframe>, <object>, <embed>) is not allowed; remove it."]
+
+
+def test_the_link_intake_made_of_a_player_must_be_kept_like_any_link():
+    source = "Lễ hội.\n\n[▶ Video: YouTube](https://www.youtube.com/watch?v=dQw4w9WgXcQ)\n"
+    kept = Texts("Festival", "", "Festival.\n\n[▶ Video: YouTube](https://www.youtube.com/watch?v=dQw4w9WgXcQ)\n")
+    assert check_edit(source, kept, kept) == []
+    lost = Texts("Festival", "", "Festival.\n")
+    assert check_edit(source, lost, lost) == [
+        "Body: the link https://www.youtube.com/watch?v=dQw4w9WgXcQ from the source is missing; put it back."]

@@ -77,6 +77,17 @@ def test_form_shows_demo_warning_first_then_checks_then_source_and_translation_s
     assert form.problems == []
 
 
+def test_a_review_reopened_after_a_lost_answer_says_so_first_and_nothing_else_changes(translated):
+    from foreigndesk.review.form import LOST_ANSWER_NOTICE
+
+    store, article, _ = translated
+    plain = build_form(store, article.article_id, article.revision, "ko")
+    again = build_form(store, article.article_id, article.revision, "ko", lost_answer=True)
+    assert again.body.splitlines()[0] == f"**⚠ {LOST_ANSWER_NOTICE}**"
+    assert again.body.split("\n", 2)[2] == plain.body and again.defaults == plain.defaults
+    assert LOST_ANSWER_NOTICE not in plain.body
+
+
 def test_findings_errors_first_memory_hits_and_glossary_terms_marked(translated):
     store, article, drafts = translated
     _rewrite_draft(
@@ -121,6 +132,8 @@ def test_intake_flags_are_shown_before_the_checks(tmp_path, demo_models):
     for flag in article.flags:
         assert f"**⚠ Intake:** {quote(flag)}" in head
     assert "\\<script\\>" in head, "the flag names the tag, escaped so the UI shows it instead of dropping it"
+    assert "alert(1)" not in build_form(store, article.article_id, article.revision, "en").body, \
+        "the script itself was removed at intake"
 
 
 def test_quote_escapes_every_inline_markdown_and_html_character():
@@ -134,19 +147,41 @@ def test_the_form_quotes_raw_html_and_markdown_in_the_article_as_text(tmp_path, 
     from foreigndesk.translate.pipeline import translate_revision
 
     store = LocalStore(tmp_path / "store")
-    payload = ("<img src=x onerror=alert(1)> [bấm](javascript:alert(1)) ![ảnh](https://tracker.invalid/p.png) "
-               "trước <!-- chữ giấu --> sau, cột | giả, *nghiêng* `mã` &lt;b&gt;")
+    payload = ("[bấm](javascript:alert(1)) ![ảnh](https://tracker.invalid/p.png) "
+               "trước sau, cột | giả, *nghiêng* `<img src=x onerror=alert(1)>` &lt;b&gt;")
     raw = EXAMPLE.read_bytes().replace("bạn bè quốc tế.".encode(), f"bạn bè quốc tế. {payload}".encode())
     article = register(store, parse_article(raw, EXAMPLE.name, "tntv"), raw, EXAMPLE.name)
     translate_revision(store, shared_engine(), article.article_id, article.revision)
     form = build_form(store, article.article_id, article.revision, "en")
     row = next(line for line in form.body.splitlines() if line.startswith("| ¶3 |"))
-    expected = ("\\<img src=x onerror=alert(1)\\> \\[bấm\\](javascript:alert(1)) !\\[ảnh\\](https://tracker.invalid/p.png) "
-                "trước \\<!-- chữ giấu --\\> sau, cột \\| giả, \\*nghiêng\\* \\`mã\\` \\&lt;b\\&gt;")
+    expected = ("\\[bấm\\](javascript:alert(1)) !\\[ảnh\\](https://tracker.invalid/p.png) "
+                "trước sau, cột \\| giả, \\*nghiêng\\* \\`\\<img src=x onerror=alert(1)\\>\\` \\&lt;b\\&gt;")
     source, machine = row.split(" | ")[1:3]
     assert source == "Du lịch chè là cầu nối hợp tác giữa **Thái Nguyên** với bạn bè quốc tế. " + expected
     assert machine.endswith(f" {expected} |"), "the machine text is quoted the same way"
     assert len(re.findall(r"(?<!\\)\|", row)) == 4, "the escaped pipe leaves the row three cells wide"
+
+
+def test_every_field_from_the_article_is_quoted_in_the_form(tmp_path, demo_models):
+    """approved_by, source_url, the image and its caption come from the editor's file: shown as text."""
+    from foreigndesk.translate.engine import shared_engine
+    from foreigndesk.translate.pipeline import translate_revision
+
+    store = LocalStore(tmp_path / "store")
+    raw = EXAMPLE.read_bytes().replace(
+        "approved_by: Trần Thị Mai\n".encode(),
+        ("approved_by: \"Mai <img src=x onerror=alert(1)> **[chief](https://evil.example)**\"\n"
+         "source_url: https://tntv.vn/le-hoi?a=1&b=2\n"
+         "image: https://tntv.vn/anh/le-hoi.jpg?x=_y_\n"
+         "image_caption: \"Khai mạc ![px](https://tracker.invalid/p.png) | ô\"\n").encode())
+    article = register(store, parse_article(raw, EXAMPLE.name, "tntv"), raw, EXAMPLE.name)
+    translate_revision(store, shared_engine(), article.article_id, article.revision)
+    lines = build_form(store, article.article_id, article.revision, "en").body.splitlines()
+    outlet = next(line for line in lines if line.startswith("- **Outlet:**"))
+    assert "approved by Mai \\<img src=x onerror=alert(1)\\> \\*\\*\\[chief\\](https://evil.example)\\*\\* at " in outlet
+    assert "- **Source article:** https://tntv.vn/le-hoi?a=1\\&b=2" in lines
+    assert ("- **Image:** https://tntv.vn/anh/le-hoi.jpg?x=\\_y\\_ — caption: "
+            "Khai mạc !\\[px\\](https://tracker.invalid/p.png) \\| ô") in lines
 
 
 def test_a_correction_shows_what_changed_since_the_approved_revision(translated):
@@ -177,6 +212,29 @@ def test_reviewers_come_from_configuration_with_a_default_per_language():
     assert reviewers_for("ko", None) == ["reviewer_ko"]
     assert reviewers_for("ko", {"ko": ["kim", "park"]}) == ["kim", "park"]
     assert reviewers_for("en", {"ko": ["kim"]}) == ["reviewer_en"]
+
+
+def test_an_article_with_an_embedded_player_can_be_approved(tmp_path, demo_models):
+    """TNTV pastes its video player: intake turns it into a link, and the machine text approved as is passes
+    every post-edit check (before, 'remove the <iframe>' and 'put its URL back' could never both be met)."""
+    from foreigndesk.translate.engine import shared_engine
+    from foreigndesk.translate.pipeline import translate_revision
+
+    store = LocalStore(tmp_path / "store")
+    player = ('<iframe width="560" height="315" src="https://www.youtube.com/embed/dQw4w9WgXcQ?si=tntv" '
+              'title="YouTube video player" frameborder="0" allowfullscreen></iframe>')
+    raw = EXAMPLE.read_bytes().replace("> Du lịch chè".encode(),
+                                       f"{player}\n\n<iframe src=\"https://ads.example/x\"></iframe>\n\n> Du lịch chè".encode())
+    article = register(store, parse_article(raw, EXAMPLE.name, "tntv"), raw, EXAMPLE.name)
+    assert "[▶ Video: YouTube](https://www.youtube.com/watch?v=dQw4w9WgXcQ)" in article.body
+    assert "<iframe" not in article.body and "ads.example" not in article.body
+    assert len(article.flags) == 2, article.flags
+    (draft,) = translate_revision(store, shared_engine(), article.article_id, article.revision, languages=["en"])
+    assert "https://www.youtube.com/watch?v=dQw4w9WgXcQ" in draft.body
+    decision = record_decision(store, article.article_id, article.revision, "en", ["Approve"],
+                               {"title": draft.title, "summary": draft.summary, "body": draft.body},
+                               "reviewer_en", WHEN)
+    assert (decision.outcome, decision.problems) == (APPROVED, [])
 
 
 def test_decision_is_written_once_and_a_retry_gets_the_first(translated):

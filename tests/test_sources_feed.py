@@ -222,13 +222,13 @@ def test_json_feed_items_with_a_marker_tag_are_registered(server, session, store
     assert server.requests[-1]["if-none-match"] == server.documents["/feed.json"][2] and second.accepted == []
 
 
-def test_script_in_feed_html_is_kept_as_text_and_flagged(server, session, store):
+def test_script_in_feed_html_is_removed_and_flagged(server, session, store):
     server.publish("/rss", rss(rss_item(MARKED, "Tin có mã", ["foreign-information"],
                                         "<p>Chữ.</p><script>alert(1)</script><p>Tiếp.</p>")), "application/rss+xml")
     result, _ = poll(store, session, server.url + "/rss")
     article = load_revision(store, result.accepted[0].article_id, result.accepted[0].revision)
-    assert "<script>alert(1)</script>" in article.body
-    assert any("script/active content <script>" in flag for flag in article.flags), article.flags
+    assert "alert(1)" not in article.body and "Chữ." in article.body and "Tiếp." in article.body
+    assert any("<script> removed with its content" in flag for flag in article.flags), article.flags
 
 
 def test_an_undated_item_is_quarantined_with_the_item_as_received(server, session, store):

@@ -1,8 +1,9 @@
 """The store contract: every backend passes the same tests.
 
 ``store`` is parametrised over the local folder backend and the S3 backend
-talking to a real S3 API server (moto's threaded server) on loopback, so
-create-only writes go through a real ``PutObject`` with ``IfNoneMatch='*'``.
+talking to two real S3 API servers on loopback — moto's threaded server and
+Ceph's radosgw, which checks every request's signature — so create-only writes
+go through a real ``PutObject`` with ``IfNoneMatch='*'`` on both.
 """
 
 from __future__ import annotations
@@ -14,12 +15,21 @@ import pytest
 from foreigndesk.core.store import LocalStore, RecordExists, S3Store, StoreError, open_store
 
 
-@pytest.fixture(params=["local", "s3"])
+from conftest import S3_SERVERS, new_bucket
+
+
+@pytest.fixture(params=["local", *S3_SERVERS])
 def store(request, tmp_path):
     if request.param == "local":
         return LocalStore(tmp_path / "store")
-    client, bucket = request.getfixturevalue("s3_bucket")
+    client, bucket = new_bucket(request.getfixturevalue(f"{request.param}_s3"))
     return S3Store(client, bucket, "desk")
+
+
+@pytest.fixture
+def s3_endpoint(every_s3_endpoint):
+    """The S3-specific tests below run against every server."""
+    return every_s3_endpoint
 
 
 def test_create_then_read_gives_the_same_bytes(store):
@@ -188,3 +198,67 @@ def test_a_missing_bucket_is_named_in_the_error(s3_endpoint):
 def test_bad_s3_urls_are_refused_with_the_expected_form(url):
     with pytest.raises(StoreError):
         open_store(url, client=object())
+
+
+# --- Signatures: only a real S3 checks them (radosgw here; moto accepts any secret) -------------
+
+WRONG_SECRET = "not-the-desk-secret-0123456789"
+
+
+def _refusals(store: S3Store) -> dict[str, str]:
+    """The error message of every store method called with bad credentials."""
+    calls = {
+        "create": lambda: store.create("claims/signed.json", b"x"),
+        "replace": lambda: store.replace("feeds/en/feed.json", b"x"),
+        "read": lambda: store.read("claims/signed.json"),
+        "exists": lambda: store.exists("claims/signed.json"),
+        "list": lambda: list(store.list("claims/")),
+        "list_after": lambda: list(store.list_after("claims/", "a")),
+    }
+    messages = {}
+    for name, call in calls.items():
+        with pytest.raises(StoreError) as caught:
+            call()
+        assert caught.value.__cause__ is None and caught.value.__suppress_context__, name  # no botocore text chained
+        messages[name] = str(caught.value)
+    return messages
+
+
+def test_a_wrong_secret_is_refused_and_the_error_names_the_setting_not_the_secret(radosgw_s3):
+    import os
+
+    from foreigndesk.core.store import s3_client
+
+    client, bucket = new_bucket(radosgw_s3)
+    # (boto3's default session keeps the credentials it first read: a changed env var would not be seen)
+    wrong = s3_client(radosgw_s3, aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"], aws_secret_access_key=WRONG_SECRET)
+    messages = _refusals(open_store(f"s3://{bucket}/desk", client=wrong))
+    for name, message in messages.items():
+        assert message.startswith(f"s3://{bucket}/desk/: could not "), (name, message)
+        assert WRONG_SECRET not in message and os.environ["AWS_SECRET_ACCESS_KEY"] not in message, (name, message)
+        assert "AWS_SECRET_ACCESS_KEY" in message and "foreigndesk_s3" in message, (name, message)
+    # A HEAD answer carries no error code; every other call names the refused signature.
+    assert all("SignatureDoesNotMatch: the secret key does not match" in m for n, m in messages.items() if n != "exists")
+    assert "403: access denied" in messages["exists"]
+    assert list(client.list_objects_v2(Bucket=bucket).get("Contents", [])) == [], "nothing may be written"
+
+
+def test_an_unknown_access_key_is_refused_and_named(radosgw_s3):
+    from foreigndesk.core.store import s3_client
+
+    _, bucket = new_bucket(radosgw_s3)
+    stranger = s3_client(radosgw_s3, aws_access_key_id="nobody-here", aws_secret_access_key=WRONG_SECRET)
+    messages = _refusals(S3Store(stranger, bucket, "desk"))
+    assert all("InvalidAccessKeyId: the S3 server has no such access key: fix AWS_ACCESS_KEY_ID" in m
+               for n, m in messages.items() if n != "exists"), messages
+    assert not any(WRONG_SECRET in m for m in messages.values())
+
+
+def test_the_right_secret_signs_every_call(radosgw_s3):
+    """The same calls, signed with the user's secret, all go through (the refusals above are the signature)."""
+    client, bucket = new_bucket(radosgw_s3)
+    store = S3Store(client, bucket, "desk")
+    store.create("claims/signed.json", b"x")
+    store.replace("feeds/en/feed.json", b"x")
+    assert store.read("claims/signed.json") == b"x" and store.exists("claims/signed.json")
+    assert list(store.list("claims/")) == ["claims/signed.json"] == list(store.list_after("claims/", "a"))

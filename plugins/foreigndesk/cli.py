@@ -89,10 +89,14 @@ def cmd_publish(args: argparse.Namespace) -> int:
         return 2
     try:
         result = run_publish(open_store(args.store or settings.store), settings, fanpage=fanpage, push=push,
-                             only=args.channel, dry_run=args.dry_run)
+                             only=args.channel, dry_run=args.dry_run, lease_wait=args.wait, retry=args.retry,
+                             retry_by=f"{_operator()} (foreigndesk publish --retry)")
     except ValueError as error:
         print(f"foreigndesk: {error}", file=sys.stderr)
         return 2
+    if result.lease_held:
+        print(f"foreigndesk publish: {result.lease_held}", file=sys.stderr)
+        return 75  # EX_TEMPFAIL: nothing was done; try again later
     if args.json:
         print(json.dumps(result.as_json(), ensure_ascii=False, indent=1))
     else:
@@ -100,8 +104,20 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 1 if result.errors else 0
 
 
+def _operator() -> str:
+    """Who ran ``--retry`` (recorded in the requeue records); the login name when the system knows it."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "operator"
+
+
 def _print_publish(result) -> None:  # type: ignore[no-untyped-def]
     verb = "would publish" if result.dry_run else "published"
+    for unit in result.requeued:
+        print(f"requeued  {unit}")
     for item in result.due:
         print(f"due       {item['channel']:12} {item['article_id']} {item['language']} ({item['state']})")
     for item in result.published:
@@ -111,8 +127,12 @@ def _print_publish(result) -> None:  # type: ignore[no-untyped-def]
     for item in result.waiting:
         print(f"waiting   {item['channel']:12} {item['article_id']} {item['language']}: {item['reason']}"
               + (f" (until {item['until']})" if item.get("until") else ""))
+    for channel, reason in result.paused.items():
+        print(f"PAUSED    {channel:12} {reason} (its items stay pending; fix the cause, the next run resumes)",
+              file=sys.stderr)
     for error in result.errors:
-        print(f"error     {error}", file=sys.stderr)
+        if not any(error.startswith(f"{channel} paused:") for channel in result.paused):
+            print(f"error     {error}", file=sys.stderr)
     if not (result.due or result.published or result.failed or result.waiting or result.errors):
         print("nothing due")
 
@@ -164,11 +184,47 @@ def cmd_status(args: argparse.Namespace) -> int:
     from datetime import datetime, timezone
 
     from foreigndesk.core.store import open_store
-    from foreigndesk.status import collect_status, format_status
+    from foreigndesk.quality.scores import evaluate, format_evaluation
+    from foreigndesk.status import collect_status, format_status, open_requests
 
     settings = load_settings()
-    report = collect_status(open_store(args.store or settings.store), datetime.now(timezone.utc), settings.languages)
-    print(json.dumps(report.as_json(), ensure_ascii=False, indent=1) if args.json else format_status(report))
+    store = open_store(args.store or settings.store)
+    task_states = None
+    if not args.no_airflow:
+        try:
+            from foreigndesk.airflow_side.review_tasks import review_task_states
+
+            task_states = review_task_states(open_requests(store))
+        except Exception as error:  # no Airflow DB here: say so rather than guess
+            print(f"foreigndesk status: Airflow's database could not be read ({type(error).__name__}); "
+                  "open reviews are shown as the store records them", file=sys.stderr)
+    report = collect_status(store, datetime.now(timezone.utc), settings.languages, task_states)
+    scores = evaluate(store, languages=settings.languages, overall_only=True)
+    if args.json:
+        print(json.dumps(report.as_json() | {"model_scores": scores.as_json()["rows"]}, ensure_ascii=False, indent=1))
+    else:
+        print(format_status(report) + "\n\n" + format_evaluation(scores, overall_only=True))
+    return 0
+
+
+def _since(value: str | None):
+    from datetime import date
+
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise SettingsError(f"--since {value!r} is not a date; write YYYY-MM-DD") from None
+
+
+def cmd_models_evaluate(args: argparse.Namespace) -> int:
+    from foreigndesk.core.store import open_store
+    from foreigndesk.quality.scores import evaluate, format_evaluation
+
+    settings = load_settings()
+    result = evaluate(open_store(args.store or settings.store), args.lang, _since(args.since), settings.languages)
+    print(json.dumps(result.as_json(), ensure_ascii=False, indent=1) if args.json else format_evaluation(result))
     return 0
 
 
@@ -287,6 +343,70 @@ def cmd_glossary_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _suggestion_context(args: argparse.Namespace):
+    from foreigndesk.translate.glossary import load_glossary
+    from foreigndesk.core.store import open_store
+
+    settings = load_settings()
+    folder = Path(args.dir) if getattr(args, "dir", None) else settings.glossary_dir
+    return open_store(args.store or settings.store), folder, load_glossary(folder)
+
+
+def cmd_glossary_suggest(args: argparse.Namespace) -> int:
+    from foreigndesk.quality.suggestions import format_suggestions, suggest
+
+    store, _, glossary = _suggestion_context(args)
+    found = suggest(store, glossary, args.min_count, args.lang)
+    print(json.dumps([s.as_json() for s in found], ensure_ascii=False, indent=1) if args.json
+          else format_suggestions(found))
+    return 0
+
+
+def cmd_glossary_accept(args: argparse.Namespace) -> int:
+    from foreigndesk.quality.suggestions import SuggestionError, accept
+
+    store, folder, glossary = _suggestion_context(args)
+    try:
+        mark = accept(store, folder, glossary, args.id, args.vi or "",
+                      {"en": args.en, "zh": args.zh, "ko": args.ko}, args.min_count)
+    except SuggestionError as error:
+        print(f"foreigndesk: {error}", file=sys.stderr)
+        return 1
+    row = mark.row
+    print(f"accepted {mark.suggestion_id}: {row['vi']} → en {row['en']} · zh {row['zh']} · ko {row['ko']} "
+          f"(written to {folder / 'from-approvals.csv'}; glossary check passes)")
+    return 0
+
+
+def cmd_glossary_dismiss(args: argparse.Namespace) -> int:
+    from foreigndesk.quality.suggestions import SuggestionError, dismiss
+
+    store, _, glossary = _suggestion_context(args)
+    try:
+        mark = dismiss(store, glossary, args.id, args.min_count)
+    except SuggestionError as error:
+        print(f"foreigndesk: {error}", file=sys.stderr)
+        return 1
+    print(f"dismissed {mark.suggestion_id}: '{mark.machine}' → '{mark.approved}' will not be suggested again")
+    return 0
+
+
+def cmd_models_compare(args: argparse.Namespace) -> int:
+    from foreigndesk.translate.models import InstallError
+    from foreigndesk.quality.compare import CompareError, compare_package, format_comparison
+    from foreigndesk.core.store import open_store
+
+    settings = load_settings()
+    try:
+        result = compare_package(open_store(args.store or settings.store), Path(args.package), settings.glossary_dir,
+                                 settings.placeholder_style, settings.languages, args.lang, args.limit)
+    except (CompareError, InstallError) as error:
+        print(f"foreigndesk: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(result.as_json(), ensure_ascii=False, indent=1) if args.json else format_comparison(result))
+    return 0
+
+
 def cmd_models_list(args: argparse.Namespace) -> int:
     from foreigndesk.translate.demo_models import is_demo_package_dir
     from foreigndesk.translate.models import installed_pairs
@@ -341,6 +461,11 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--store", help="store folder (default: FOREIGNDESK_STORE)")
     publish.add_argument("--channel", choices=CHANNEL_NAMES, help="only this channel")
     publish.add_argument("--dry-run", action="store_true", help="show what is due; claim, send and write nothing")
+    publish.add_argument("--retry", choices=("FAILED", "STUCK"), type=str.upper,
+                         help="after fixing the cause: requeue the units that failed (a refused item) or need the "
+                              "operator (no outcome after the attempt limit), then publish; exactly once still holds")
+    publish.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                         help="wait up to SECONDS for another publish run to finish (default: give up at once)")
     publish.add_argument("--json", action="store_true")
     publish.set_defaults(func=cmd_publish)
 
@@ -366,10 +491,29 @@ def build_parser() -> argparse.ArgumentParser:
     glossary_check = glossary.add_parser("check", help="report duplicates, conflicts, empty targets and malformed rows")
     glossary_check.add_argument("--dir", help="glossary folder (default: FOREIGNDESK_GLOSSARY_DIR or glossary/)")
     glossary_check.set_defaults(func=cmd_glossary_check)
+    suggest = glossary.add_parser("suggest", help="recurring reviewer corrections that could become glossary rows")
+    accept = glossary.add_parser("accept", help="write a suggestion as a row of glossary/from-approvals.csv")
+    dismiss = glossary.add_parser("dismiss", help="never suggest this again")
+    for sub in (suggest, accept, dismiss):
+        sub.add_argument("--min-count", type=int, default=3, help="distinct articles an edit must recur in (default 3)")
+        sub.add_argument("--store", help="store (default: FOREIGNDESK_STORE)")
+        sub.add_argument("--dir", help="glossary folder (default: FOREIGNDESK_GLOSSARY_DIR or glossary/)")
+    suggest.add_argument("--lang", help="only this language")
+    suggest.add_argument("--json", action="store_true")
+    suggest.set_defaults(func=cmd_glossary_suggest)
+    for sub in (accept, dismiss):
+        sub.add_argument("id", help="the suggestion's ID, as `glossary suggest` prints it")
+    accept.add_argument("--vi", help="the Vietnamese term (default: the one the suggestion names)")
+    for lang in ("en", "zh", "ko"):
+        accept.add_argument(f"--{lang}", help=f"the {lang} term, when no {lang} suggestion gives it")
+    accept.set_defaults(func=cmd_glossary_accept)
+    dismiss.set_defaults(func=cmd_glossary_dismiss)
 
     status = commands.add_parser("status", help="where every article stands; review figures per language")
     status.add_argument("--store")
     status.add_argument("--json", action="store_true")
+    status.add_argument("--no-airflow", action="store_true",
+                        help="do not ask Airflow whether review tasks still wait (the store alone)")
     status.set_defaults(func=cmd_status)
 
     memory = commands.add_parser("memory", help="the translation memory").add_subparsers(dest="memory", required=True)
@@ -386,6 +530,21 @@ def build_parser() -> argparse.ArgumentParser:
     listing = models.add_parser("list", help="installed models")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=cmd_models_list)
+    evaluate = models.add_parser("evaluate", help="chrF, TER and unchanged share of the machine drafts against "
+                                 "the approved texts, per language, model, outlet and month")
+    evaluate.add_argument("--lang", help="only this language, e.g. en")
+    evaluate.add_argument("--since", help="only decisions on or after this date (YYYY-MM-DD)")
+    evaluate.add_argument("--store", help="store (default: FOREIGNDESK_STORE)")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(func=cmd_models_evaluate)
+    compare = models.add_parser("compare", help="score a candidate .argosmodel against the installed model on the "
+                                "last approved articles, without installing it")
+    compare.add_argument("package", help="the candidate PACKAGE.argosmodel")
+    compare.add_argument("--lang", help="only this language")
+    compare.add_argument("--limit", type=int, default=50, help="the last N approved articles (default 50)")
+    compare.add_argument("--store", help="store (default: FOREIGNDESK_STORE)")
+    compare.add_argument("--json", action="store_true")
+    compare.set_defaults(func=cmd_models_compare)
     demo = models.add_parser("build-demo", help="build the tiny demo packages into a folder")
     demo.add_argument("out")
     demo.set_defaults(func=cmd_models_build_demo)

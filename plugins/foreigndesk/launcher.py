@@ -30,10 +30,14 @@ from foreigndesk.core.settings import (
     load_settings,
 )
 
+#: The desk's service account: it only reads (review requests of earlier task tries, when Airflow lost an
+#: answer in a race); its password is generated here and handed to the tasks as a Connection.
+SERVICE_ACCOUNT = "foreigndesk"
 DESK_USERS = {
     "admin": "admin",
     "editor": "user",
     **{f"reviewer_{lang}": "user" for lang in DEFAULT_LANGUAGES},
+    SERVICE_ACCOUNT: "viewer",
 }
 _PR_SET_CHILD_SUBREAPER = 36
 
@@ -83,6 +87,26 @@ def desk_environment(paths: DeskPaths, port: int, host: str, base_env: dict[str,
         }
     )
     return env
+
+
+def service_account_connection(paths: DeskPaths, port: int, host: str = "127.0.0.1") -> str:
+    """The Connection (JSON) tasks use to read the REST API as the service account.
+
+    Its password is written into the auth manager's password file before Airflow
+    starts (Airflow keeps existing entries and generates the rest), so the desk
+    never has to read a generated password back.
+    """
+    import secrets
+
+    file = paths.passwords_file
+    passwords = json.loads(file.read_text()) if file.exists() and file.read_text().strip() else {}
+    if SERVICE_ACCOUNT not in passwords:
+        passwords[SERVICE_ACCOUNT] = secrets.token_urlsafe(24)
+        file.write_text(json.dumps(passwords) + "\n")
+        file.chmod(0o600)
+    reach = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    return json.dumps({"conn_type": "http", "host": f"http://{reach}:{port}", "login": SERVICE_ACCOUNT,
+                       "password": passwords[SERVICE_ACCOUNT]})
 
 
 def become_subreaper() -> None:
@@ -164,10 +188,11 @@ def seed_reviewers(env: dict[str, str], folder: Path) -> None:
         raise RuntimeError(f"could not set the Airflow Variable {REVIEWERS_VARIABLE}: {result.stderr.strip()[-500:]}")
 
 
-def run_desk(desk_dir: Path, port: int, host: str, health_timeout: float = 180.0) -> int:
+def run_desk(desk_dir: Path, port: int, host: str, health_timeout: float = 300.0) -> int:
     paths = DeskPaths(desk_dir.resolve())
     paths.airflow_home.mkdir(parents=True, exist_ok=True)
     env = desk_environment(paths, port, host, dict(os.environ))
+    env["AIRFLOW_CONN_FOREIGNDESK_API"] = service_account_connection(paths, port, host)
     stopping = False
 
     def request_stop(signum, frame):

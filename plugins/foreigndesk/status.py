@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
@@ -24,6 +25,7 @@ from foreigndesk.core.decisions import (
     REJECTED,
     SUPERSEDED,
     Decision,
+    ReviewRequest,
     all_decisions,
     current_request,
     decisions_for,
@@ -31,11 +33,20 @@ from foreigndesk.core.decisions import (
 from foreigndesk.core.drafts import draft_key
 from foreigndesk.core.revisions import Registered
 from foreigndesk.core.store import Store
-from foreigndesk.publish.ledger import FAILED, DeliveryState, publication_states
+from foreigndesk.publish.channels import CHANNEL_NAMES
+from foreigndesk.publish.due_index import channel_health
+from foreigndesk.publish.ledger import FAILED, STUCK, DeliveryState, publication_states
 from foreigndesk.publish.ledger import PUBLISHED as CHANNEL_PUBLISHED
 from foreigndesk.publish.withdrawals import Withdrawal, takedown_state, withdrawals
 
 TRANSLATING, IN_REVIEW, PUBLISHED, WITHDRAWN = "translating", "in review", "published", "withdrawn"
+#: An open review request whose task no longer waits for the answer (failed, cleared, ended).
+REVIEW_STOPPED = "review stopped"
+#: Task states in which a review task still takes, or is about to take, the answer.
+_TASK_WAITING = {"awaiting_input", "deferred", "scheduled", "queued", "running", "up_for_retry",
+                 "up_for_reschedule", "restarting"}
+#: (run id, task id, map index) → Airflow's state of that task instance (see airflow_side.review_tasks).
+TaskStates = Mapping[tuple[str, str, int], str]
 _STATE_NAMES = {APPROVED: "approved", REJECTED: "rejected", NEEDS_FIX: "needs fix", EXPIRED: "expired",
                 SUPERSEDED: "superseded"}
 _HOLDERS = {APPROVED: "publisher (next run)", REJECTED: "desk (rejected)", EXPIRED: "desk chief (re-open or drop)",
@@ -74,10 +85,15 @@ class StatusReport:
     generated_at: str
     articles: list[ArticleStatus]
     languages: list[LanguageStats]
+    #: Per publishing channel, what its last run found: {"state": "ok"|"paused", "reason", "at", "run"}.
+    channels: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Units the desk stopped calling for: "channel article language revision: reason".
+    needs_operator: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict:
         return {"generated_at": self.generated_at, "articles": [asdict(row) for row in self.articles],
-                "languages": [asdict(stats) for stats in self.languages]}
+                "languages": [asdict(stats) for stats in self.languages], "channels": self.channels,
+                "needs_operator": self.needs_operator}
 
 
 def _seconds(start: str, end: datetime) -> int:
@@ -96,8 +112,23 @@ def latest_revisions(store: Store) -> list[Registered]:
 
 
 def _channel_view(states: list[DeliveryState]) -> dict[str, str]:
-    return {state.channel: f"{state.state}: {state.reason}" if state.state == FAILED and state.reason else state.state
-            for state in states}
+    return {state.channel: f"{state.state}: {state.reason}" if state.state in (FAILED, STUCK) and state.reason
+            else state.state for state in states}
+
+
+def stopped_review(request: ReviewRequest, task_states: TaskStates | None) -> str:
+    """Why no task waits for this open request, with what to do; "" while one does (or nobody can tell)."""
+    if task_states is None or not request.run_id:
+        return ""
+    state = task_states.get((request.run_id, request.task_id, request.map_index), "removed")
+    if state in _TASK_WAITING:
+        return ""
+    where = f"{request.task_id} [{request.map_index}] of run {request.run_id}"
+    if state == "none":
+        return f"task cleared; it re-opens when the run is scheduled (clear the run again if it ended): {where}"
+    if state in ("failed", "upstream_failed"):
+        return f"task failed without an answer; clear {where} to re-open the review"
+    return f"task ended ({state}) without an answer; clear {where} to re-open the review"
 
 
 def withdrawn_row(store: Store, row: ArticleStatus, withdrawal: Withdrawal, now: datetime) -> ArticleStatus:
@@ -112,9 +143,14 @@ def withdrawn_row(store: Store, row: ArticleStatus, withdrawal: Withdrawal, now:
 
 
 def language_status(
-    store: Store, article: Registered, language: str, now: datetime, publications: list[DeliveryState] | None = None
+    store: Store, article: Registered, language: str, now: datetime, publications: list[DeliveryState] | None = None,
+    task_states: TaskStates | None = None,
 ) -> ArticleStatus:
-    """One language of one revision; ``publications`` are the ledger's states for it, one per channel."""
+    """One language of one revision; ``publications`` are the ledger's states for it, one per channel.
+
+    ``task_states`` is Airflow's word on the review tasks: with it, an open request
+    whose task no longer waits is shown as stopped, with what to do, never as waiting.
+    """
     channels = _channel_view(publications or [])
 
     def row(state: str, holder: str, since: str, attempt: int = 0) -> ArticleStatus:
@@ -129,6 +165,9 @@ def language_status(
                    decisions[-1].attempt if decisions else 0)
     waiting = current_request(store, article.article_id, article.revision, language)
     if waiting is not None:
+        stopped = stopped_review(waiting, task_states)
+        if stopped:
+            return row(REVIEW_STOPPED, stopped, waiting.opened_at, waiting.attempt)
         return row(IN_REVIEW, ", ".join(waiting.reviewers), waiting.opened_at, waiting.attempt)
     if decisions:
         latest = decisions[-1]
@@ -174,11 +213,24 @@ def language_stats(language: str, decisions: list[Decision]) -> LanguageStats:
     )
 
 
-def collect_status(store: Store, now: datetime, languages: tuple[str, ...]) -> StatusReport:
+def open_requests(store: Store) -> list[ReviewRequest]:
+    """The review requests of the latest revisions that have no decision yet."""
+    found = (current_request(store, article.article_id, article.revision, language)
+             for article in latest_revisions(store) for language in article.languages)
+    return [request for request in found if request is not None]
+
+
+def collect_status(store: Store, now: datetime, languages: tuple[str, ...],
+                   task_states: TaskStates | None = None) -> StatusReport:
     publications: dict[tuple[str, str, str], list[DeliveryState]] = defaultdict(list)
+    stuck: list[str] = []
     for state in publication_states(store):
         publications[(state.article_id, state.revision, state.language)].append(state)
-    rows = [language_status(store, article, language, now, publications[(article.article_id, article.revision, language)])
+        if state.state == STUCK:
+            stuck.append(f"{state.channel} {state.article_id} {state.language} {state.revision}: {state.reason} "
+                         f"(fix the cause, then: foreigndesk publish --retry STUCK --channel {state.channel})")
+    rows = [language_status(store, article, language, now, publications[(article.article_id, article.revision, language)],
+                            task_states)
             for article in latest_revisions(store) for language in article.languages]
     withdrawn = {(w.article_id, w.language): w for w in withdrawals(store)}
     rows = [withdrawn_row(store, row, withdrawn[(row.article_id, row.language)], now)
@@ -191,7 +243,8 @@ def collect_status(store: Store, now: datetime, languages: tuple[str, ...]) -> S
             superseded.append(decision)
     rows += superseded_rows(store, superseded, {(row.article_id, row.revision) for row in rows}, now)
     stats = [language_stats(language, by_language[language]) for language in languages]
-    return StatusReport(now.replace(microsecond=0).isoformat(), rows, stats)
+    health = {name: found for name in CHANNEL_NAMES if (found := channel_health(store, name))}
+    return StatusReport(now.replace(microsecond=0).isoformat(), rows, stats, health, stuck)
 
 
 def _duration(seconds: int | None) -> str:
@@ -215,6 +268,14 @@ def format_status(report: StatusReport) -> str:
                      f"{_duration(row.seconds):>8}  {str(row.attempt or '—'):7}  {channels or '—'}")
     if not report.articles:
         lines.append("(no articles registered)")
+    paused = {name: health for name, health in report.channels.items() if health.get("state") == "paused"}
+    if paused or report.needs_operator:
+        lines.append("")
+    for name, health in sorted(paused.items()):
+        lines.append(f"channel {name} PAUSED since {health.get('at', '?')}: {health.get('reason', '')} "
+                     "(its items stay pending; the next run after the fix resumes)")
+    for unit in report.needs_operator:
+        lines.append(f"needs operator: {unit}")
     lines += ["", f"{'lang':4} {'approved':>8} {'rejected':>8} {'needs fix':>9} {'expired':>7} "
                   f"{'approval':>8} {'median review':>13} {'post-edit effort':>16}"]
     for stats in report.languages:

@@ -64,13 +64,22 @@ def run_article() -> tuple[str, str]:
 
 
 def reviewers_variable() -> dict[str, list[str]] | None:
+    """Who reviews each language, from the Airflow Variable; None when it is not set (the defaults).
+
+    A Variable that is not language → list of user ids (e.g. ``{"en": "reviewer_en"}``) fails the
+    task with a message naming the Variable and its right shape, never a reviewer per letter.
+    """
+    from foreigndesk.review.form import check_reviewers
+
     raw = Variable.get(REVIEWERS_VARIABLE, default=None)
     if raw is None:
         return None
+    where = f"Airflow Variable {REVIEWERS_VARIABLE!r}"
     try:
-        return json.loads(raw) if isinstance(raw, str) else dict(raw)
+        value = json.loads(raw) if isinstance(raw, str) else raw
     except ValueError:
         raise ValueError(
-            f"Airflow Variable {REVIEWERS_VARIABLE!r} is not JSON; set it like "
+            f"{where} is not JSON; set it like "
             '{"en": ["reviewer_en"], "zh": ["reviewer_zh"], "ko": ["reviewer_ko"]}'
         ) from None
+    return check_reviewers(value, where)

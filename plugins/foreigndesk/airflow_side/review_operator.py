@@ -16,7 +16,7 @@ from airflow.sdk import Param
 from airflow.sdk.definitions.param import ParamsDict
 from foreigndesk.airflow_side.connections import notice_channels
 from foreigndesk.airflow_side.desk import open_desk, reviewers_variable, run_article
-from foreigndesk.core.decisions import FORM_FIELDS, OPTIONS, SUPERSEDED
+from foreigndesk.core.decisions import FORM_FIELDS, OPTIONS, SUPERSEDED, current_request
 from foreigndesk.review import rounds
 
 #: Form fields a translator may leave empty (the UI disables the buttons while a required field is empty).
@@ -111,10 +111,17 @@ class ReviewOperator(HITLOperator):
 
         settings, store = open_desk()
         article_id, revision = run_article()
+        ti = context["task_instance"]
+        lost_answer = False
+        if ti.try_number > 1:
+            settled, lost_answer = self._earlier_try(ti, store, settings, article_id, revision)
+            if settled is not None:
+                return settled
         timeout = timedelta(seconds=settings.review_timeout_seconds)
-        link = form_link(context["task_instance"])
+        link = form_link(ti)
         opened = rounds.open_round(store, article_id, revision, self.language, self.round, reviewers_variable(),
-                                   datetime.now(timezone.utc).replace(microsecond=0), timeout, link)
+                                   datetime.now(timezone.utc).replace(microsecond=0), timeout, link,
+                                   rounds.TaskPlace(ti.run_id, ti.task_id, _map_index(ti)), lost_answer)
         if opened is None:
             raise AirflowSkipException(f"{self.language}: no review to open in round {self.round}; "
                                        "the recorded decision stands")
@@ -132,9 +139,31 @@ class ReviewOperator(HITLOperator):
             rounds.announce(opened, notice_channels(settings))
             raise
 
+    def _earlier_try(self, ti: Any, store: Any, settings: Any, article_id: str, revision: str) -> tuple[Any, bool]:
+        """A retry after Airflow failed this task: (the result to return, whether an answer may have been lost).
+
+        The decision record is the truth: if an earlier try recorded one, this try
+        returns it. If the attempt is still open, the answer an earlier try received
+        is read back through the REST API and recorded now, once. Only when it
+        cannot be read does the review re-open, saying so.
+        """
+        if rounds.plan_review(store, article_id, revision, self.language, entry=self.round == 1) is None:
+            decision = rounds.latest_decision(store, article_id, revision, self.language)
+            return (self._summary(decision) if decision is not None else None), False
+        if current_request(store, article_id, revision, self.language) is None:
+            return None, False
+        try:
+            answer, checked = _read_earlier_answer(ti)
+        except Exception as error:  # reading back is a rescue: it must never fail the review itself
+            print(f"{self.language}: could not read the earlier try's answer ({type(error).__name__}: {error})")
+            return None, True
+        if answer is None:
+            return None, not checked
+        print(f"{self.language}: an earlier try was answered but failed in Airflow; recording that answer now")
+        return self._record(store, settings, article_id, revision, {**answer, "responded_at": _moment(answer)}), False
+
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
         from foreigndesk.core.records import now_utc
-        from foreigndesk.translate.memory import remember_decision
 
         settings, store = open_desk()
         article_id, revision = run_article()
@@ -153,6 +182,12 @@ class ReviewOperator(HITLOperator):
                                                notice_channels(settings))
                 print(f"{self.language}: review attempt {decision.attempt} expired; nothing approved")
                 return {"language": self.language, "state": decision.outcome, "attempt": decision.attempt}
+        return self._record(store, settings, article_id, revision, event, context)
+
+    def _record(self, store: Any, settings: Any, article_id: str, revision: str, event: dict[str, Any],
+                context: Any = None) -> Any:
+        """The answer, checked and written as a decision (once: a second call returns the first decision)."""
+        from foreigndesk.translate.memory import remember_decision
 
         fields, invalid = clean_form_answer(event.get("params_input"))
         answer = super().execute_complete(context, {**event, "params_input": {**_blank_form(), **fields}})
@@ -170,6 +205,9 @@ class ReviewOperator(HITLOperator):
             print(f"{self.language}: {remembered} approved segments added to the translation memory")
         print(f"{self.language}: {decision.option} by {decision.reviewer} -> {decision.outcome}"
               + (f" ({'; '.join(decision.problems)})" if decision.problems else ""))
+        return self._summary(decision)
+
+    def _summary(self, decision: Any) -> dict[str, Any]:
         return {"language": self.language, "option": decision.option, "reviewer": decision.reviewer,
                 "state": decision.outcome, "attempt": decision.attempt}
 
@@ -183,3 +221,35 @@ class ReviewOperator(HITLOperator):
 
 def _blank_form() -> dict[str, str]:
     return {name: "" for name in FORM_FIELDS}
+
+
+def _map_index(ti: Any) -> int:
+    return ti.map_index if ti.map_index is not None else -1
+
+
+def _moment(answer: dict[str, Any]) -> datetime:
+    value = answer.get("responded_at")
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else datetime.now(timezone.utc)
+
+
+def _read_earlier_answer(ti: Any) -> tuple[dict[str, Any] | None, bool]:
+    """(the answer an earlier try received, whether the earlier tries could be read at all).
+
+    Reading needs the Connection ``foreigndesk_api`` (the desk's service account);
+    without it the desk cannot tell an unanswered try from a lost answer.
+    """
+    import requests
+    from foreigndesk.airflow_side.connections import airflow_connection
+    from foreigndesk.airflow_side.earlier_answer import API_CONNECTION, TaskTries, api_token, earlier_answer
+
+    connection = airflow_connection(API_CONNECTION)
+    if connection is None or not connection.host or not connection.login:
+        print(f"no Airflow Connection {API_CONNECTION!r}: an earlier try's answer cannot be read back")
+        return None, False
+    base_url = connection.host.rstrip("/")
+    with requests.Session() as session:
+        token = api_token(session, base_url, connection.login, connection.password or "")
+        tries = TaskTries(ti.dag_id, ti.run_id, ti.task_id, _map_index(ti), ti.try_number)
+        return earlier_answer(session, base_url, token, tries), True

@@ -69,6 +69,11 @@ class ReviewRequest:
     problems: list[str] = field(default_factory=list)
     #: The attempt whose text is pre-filled (0: the machine draft).
     prefilled_from: int = 0
+    #: Where the review task waits for the answer (the Airflow run, task and map index), so the status
+    #: can ask whether a task still waits for this request rather than trusting the record alone.
+    run_id: str = ""
+    task_id: str = ""
+    map_index: int = -1
 
 
 @dataclass(frozen=True)

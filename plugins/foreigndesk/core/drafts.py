@@ -10,6 +10,7 @@ id), so no later stage has to cut Markdown a second way.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from foreigndesk.core import records
 from foreigndesk.core.store import Store
@@ -53,6 +54,11 @@ class Draft:
     #: these ids; the review form and the post-edit checks read them instead of cutting the text again.
     source_units: dict[str, str] = field(default_factory=dict)
     units: dict[str, str] = field(default_factory=dict)
+    #: For a draft made after the English review (FOREIGNDESK_PIVOT=approved): which English it was
+    #: translated from — {"from": "approved", "decision": key, "reviewer": who, "units": {unit id: the
+    #: approved English it was translated from}} or {"from": "machine", "reason": how the English
+    #: review ended}. Empty: drafted from the machine English at once.
+    pivot: dict[str, Any] = field(default_factory=dict)
 
     @property
     def memory_hits(self) -> int:

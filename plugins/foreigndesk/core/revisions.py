@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from foreigndesk.core import journal, records
 from foreigndesk.core.names import TARGET_LANGUAGES
@@ -94,7 +94,7 @@ def revisions_of(store: Store, article_id: str) -> list[Registered]:
     """Every registered revision of one article, in the order intake registered them (oldest first)."""
     found = [records.load(store, Registered, key) for key in store.list(f"articles/{article_id}/")
              if key.endswith("/article.json")]
-    return sorted(found, key=lambda item: (item.registered_at, item.revision))
+    return sorted(found, key=lambda item: revision_order(store, item))
 
 
 def newer_revisions(store: Store, article_id: str, revision: str) -> list[Registered]:
@@ -108,3 +108,33 @@ def load_revision(store: Store, article_id: str, revision: str) -> Registered:
     return records.load(store, Registered, article_key(article_id, revision))
 
 
+
+
+def _moment(value: str) -> datetime:
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _journal_stamp(store: Store, article_id: str, revision: str) -> str:
+    """Where intake journaled this revision (its entry's key), or "" when no entry names it.
+
+    Only asked for a revision whose ``registered_at`` is missing or unreadable, so the
+    whole-journal listing this costs is the exception.
+    """
+    suffix = f"-{article_id}--{revision}.json"
+    return next((key for key in store.list(journal.folder(ARTICLES)) if key.endswith(suffix)), "")
+
+
+def revision_order(store: Store, article: Registered) -> tuple[datetime, str, str]:
+    """Where a revision stands among its article's revisions: later registered sorts later.
+
+    The order is when intake registered it (``registered_at``), then the article
+    journal (whose entries are stamped with the same moment, so it only decides a
+    record without a readable time), then the revision name so the order is total.
+    Never when a reviewer answered: an approval of an older revision can come late.
+    """
+    try:
+        return (_moment(article.registered_at), "", article.revision)
+    except (TypeError, ValueError):
+        return (datetime.min.replace(tzinfo=timezone.utc), _journal_stamp(store, article.article_id, article.revision),
+                article.revision)

@@ -78,6 +78,10 @@ class Settings:
     notify: tuple[str, ...] = ("log",)
     #: The desk's review mailbox(es) for the "email" channel.
     notify_email_to: tuple[str, ...] = ()
+    #: A dropped file is taken once unchanged this long (or renamed into place): never half-copied.
+    settle_seconds: float = 5.0
+    #: What Chinese and Korean are drafted from: "machine" English (at once) or the "approved" English.
+    pivot: str = "machine"
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -94,6 +98,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name}={raw!r} is not a whole number; set it to e.g. {default}") from None
     if value <= 0:
         raise SettingsError(f"{name}={raw!r} must be positive; set it to e.g. {default}")
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number of seconds; set it to e.g. {default:g}") from None
+    if not 0 <= value <= 3600:
+        raise SettingsError(f"{name}={raw!r} must be between 0 and 3600 seconds; set it to e.g. {default:g}")
     return value
 
 
@@ -152,6 +169,31 @@ def publish_schedule(env: Mapping[str, str] | None = None) -> tuple[str, str]:
     return env.get("FOREIGNDESK_PUBLISH_CRON") or DEFAULT_PUBLISH_CRON, env.get("FOREIGNDESK_TIMEZONE") or DEFAULT_TIMEZONE
 
 
+#: Tries a review task gets after the first (``FOREIGNDESK_REVIEW_RETRIES``). Airflow 3.3 can fail a review
+#: answered within a second of opening (docs/airflow-hitl.md); the retry records that answer instead.
+DEFAULT_REVIEW_RETRIES = 3
+
+
+def review_retries(env: Mapping[str, str] | None = None) -> int:
+    """How many times a failed review task is retried; read alone, while the translate DAG is parsed."""
+    env = os.environ if env is None else env
+    raw = env.get("FOREIGNDESK_REVIEW_RETRIES", "")
+    if not raw.strip():
+        return DEFAULT_REVIEW_RETRIES
+    if not raw.strip().isdigit():
+        raise SettingsError(f"FOREIGNDESK_REVIEW_RETRIES={raw!r} is not a whole number >= 0; e.g. {DEFAULT_REVIEW_RETRIES}")
+    return int(raw)
+
+
+PIVOT_MODES = ("machine", "approved")
+
+
+def pivot_mode(env: Mapping[str, str] | None = None) -> str:
+    """What Chinese and Korean are drafted from (FOREIGNDESK_PIVOT); read alone, while the translate DAG is
+    parsed, since its task order depends on it — every Airflow component must see the same value."""
+    return _choice(os.environ if env is None else env, "FOREIGNDESK_PIVOT", PIVOT_MODES, "machine")
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the desk's settings from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -200,4 +242,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         review_recheck_seconds=_int(env, "FOREIGNDESK_REVIEW_RECHECK_SECONDS", 600),
         notify=notify,
         notify_email_to=notify_email_to,
+        settle_seconds=_seconds(env, "FOREIGNDESK_SETTLE_SECONDS", 5.0),
+        pivot=pivot_mode(env),
     )

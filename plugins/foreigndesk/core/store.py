@@ -18,11 +18,13 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+#: A whole key: safe segments joined by '/'. One match per key (a lookup checks every key it touches).
+_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*")
 
 
 class StoreError(Exception):
@@ -35,8 +37,7 @@ class RecordExists(StoreError):
 
 def check_key(key: str) -> str:
     """Refuse keys that could escape the store or collide with temp files."""
-    segments = key.split("/")
-    if not key or any(not _SEGMENT.match(segment) for segment in segments):
+    if not _KEY.fullmatch(key):
         raise StoreError(
             f"store key {key!r} is not a safe path: use '/'-separated segments of letters, digits, '.', '_', '-'"
         )
@@ -79,23 +80,44 @@ class Store(Protocol):
 
 
 class LocalStore:
-    """A folder on disk. Create-only uses a hard link, so a record appears whole or not at all."""
+    """A folder on disk. Create-only uses a hard link, so a record appears whole or not at all.
 
-    def __init__(self, root: Path | str) -> None:
+    Durable on a power cut: the data is fsynced before it is linked or renamed into
+    place, and the folder after (a new name lives in the folder, not the file), and a
+    new folder in its parent. ``sync=False`` skips every fsync — only for tests that
+    kill processes (the page cache survives a SIGKILL) and would otherwise spend
+    most of their time waiting on the disk.
+    """
+
+    def __init__(self, root: Path | str, sync: bool = True) -> None:
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
         self.url = str(self.root)
+        self.sync = sync
 
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
 
+    def _make_folder(self, folder: Path) -> None:
+        """Create ``folder`` and its missing parents, each made durable in its own parent."""
+        if folder.is_dir():
+            return
+        self._make_folder(folder.parent)
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            return
+        if self.sync:
+            _fsync_dir(folder.parent)
+
     def _write_temp(self, path: Path, data: bytes) -> str:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self._make_folder(path.parent)
         fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if self.sync:
+                os.fsync(handle.fileno())
         return temp_name
 
     def create(self, key: str, data: bytes) -> None:
@@ -107,28 +129,39 @@ class LocalStore:
             raise RecordExists(f"record {key!r} already exists in {self.url}") from None
         finally:
             os.unlink(temp_name)
+        # The link is a change to the folder: without this a power cut can forget a record the
+        # caller was told exists (and acted on, e.g. called a channel after its claim).
+        if self.sync:
+            _fsync_dir(path.parent)
 
     def replace(self, key: str, data: bytes) -> None:
         path = self._path(key)
         temp_name = self._write_temp(path, data)
         os.replace(temp_name, path)
+        if self.sync:
+            _fsync_dir(path.parent)
+
+    def _file(self, key: str) -> str:
+        """The key's file as a plain string: building a Path was most of what a lookup cost."""
+        return os.path.join(self.url, check_key(key))
 
     def read(self, key: str) -> bytes:
         try:
-            return self._path(key).read_bytes()
+            with open(self._file(key), "rb") as handle:
+                return handle.read()
         except FileNotFoundError:
             raise KeyError(key) from None
 
     def exists(self, key: str) -> bool:
-        return self._path(key).is_file()
+        return os.path.isfile(self._file(key))
 
     def list(self, prefix: str) -> Iterator[str]:
         return self.list_after(prefix, "")
 
     def list_after(self, prefix: str, start_after: str) -> Iterator[str]:
         check_prefix(prefix)
-        base = self.root / prefix.rstrip("/") if prefix else self.root
-        if not base.is_dir():
+        base = os.path.join(self.url, prefix.rstrip("/")) if prefix else self.url
+        if not os.path.isdir(base):
             return iter(())
         return iter(list(self._walk_after(base, prefix, start_after)))
 
@@ -156,6 +189,20 @@ class LocalStore:
                 yield from self._walk_after(subfolder, key, start_after)
 
 
+def _fsync_dir(folder: Path) -> None:
+    """Make a folder's entries (a new link, a rename, a new subfolder) survive a power cut."""
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+#: (endpoint, bucket) pairs whose server was seen refusing a second create-only write, this process.
+_CREATE_ONLY_CHECKED: set[tuple[str, str]] = set()
+CREATE_ONLY_PROBE = "store-checks/create-only"
+
+
 class S3Store:
     """A bucket prefix on any S3 API. Create-only is ``PutObject`` with ``IfNoneMatch='*'``.
 
@@ -178,11 +225,48 @@ class S3Store:
         code = _error_code(error)
         if code == "NoSuchBucket":
             return StoreError(f"{self.url}: bucket {self.bucket!r} does not exist; create it or fix the store setting")
-        return StoreError(f"{self.url}: could not {action} {key!r} ({code or type(error).__name__})")
+        return StoreError(f"{self.url}: could not {action} {key!r} ({s3_error_reason(error)})")
+
+    def check_create_only(self) -> None:
+        """Once per process and bucket: prove the server refuses a second ``If-None-Match: *`` PUT (412).
+
+        Every exactly-once guarantee rests on create-only writes. A server (or a proxy in
+        front of it) that ignores the condition would let two runs both "win" a claim and
+        post twice, silently; so the store refuses to run there, with the reason.
+        """
+        from botocore.exceptions import ClientError
+
+        endpoint = str(getattr(getattr(self.client, "meta", None), "endpoint_url", ""))
+        if (endpoint, self.bucket) in _CREATE_ONLY_CHECKED:
+            return
+        probe = f"{self.prefix}{CREATE_ONLY_PROBE}-{uuid.uuid4().hex}"
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=probe, Body=b"1", IfNoneMatch="*")
+            try:
+                self.client.put_object(Bucket=self.bucket, Key=probe, Body=b"2", IfNoneMatch="*")
+            except ClientError as error:
+                if _error_code(error) not in ("PreconditionFailed", "ConditionalRequestConflict", "412"):
+                    raise self._fail(error, "check create-only writes at", probe) from None
+            else:
+                raise StoreError(
+                    f"{self.url}: the S3 server at {endpoint or 'the default endpoint'} accepted a second "
+                    "create-only write (PUT with If-None-Match: * must answer 412 Precondition Failed when the "
+                    "object exists). The desk's records and publish claims depend on it, so it will not run "
+                    "here: use an S3 server that supports conditional writes (AWS S3, Ceph RGW >= Squid, "
+                    "MinIO), or one without a proxy that drops the If-None-Match header.")
+        except ClientError as error:
+            raise self._fail(error, "check create-only writes at", probe) from None
+        finally:
+            try:
+                self.client.delete_object(Bucket=self.bucket, Key=probe)
+            except ClientError:
+                pass
+        _CREATE_ONLY_CHECKED.add((endpoint, self.bucket))
 
     def create(self, key: str, data: bytes) -> None:
         from botocore.exceptions import ClientError
 
+        self.check_create_only()
         for _attempt in range(3):
             try:
                 self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*")
@@ -246,6 +330,33 @@ class S3Store:
 
 def _error_code(error: Exception) -> str:
     return str(getattr(error, "response", {}).get("Error", {}).get("Code", ""))
+
+
+#: S3 error codes that mean the credentials are wrong, and the setting to fix for each. A real S3
+#: (Ceph radosgw, AWS) checks every request's signature; a test emulator may not, so only a real
+#: server tells a wrong secret apart (tests/test_store.py runs on both).
+_ACCESS_DENIED = ("access denied: check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the login and password "
+                  "of the Airflow Connection named by FOREIGNDESK_AWS_CONN_ID (default foreigndesk_s3), "
+                  "and the user's rights on the bucket")
+_CREDENTIAL_FIXES = {
+    "SignatureDoesNotMatch": "the secret key does not match the access key: fix AWS_SECRET_ACCESS_KEY, "
+                             "or the password of the Airflow Connection named by FOREIGNDESK_AWS_CONN_ID "
+                             "(default foreigndesk_s3)",
+    "InvalidAccessKeyId": "the S3 server has no such access key: fix AWS_ACCESS_KEY_ID, "
+                          "or the login of the Airflow Connection named by FOREIGNDESK_AWS_CONN_ID "
+                          "(default foreigndesk_s3)",
+    # A HEAD answer has no body, so a refused signature on HEAD is only its status.
+    "403": _ACCESS_DENIED,
+    "AccessDenied": _ACCESS_DENIED,
+}
+
+
+def s3_error_reason(error: Exception) -> str:
+    """An S3 failure in a few words for an error message: its code, and the setting to fix when it is
+    the credentials. Built from the code only, so no key, secret or signature can leak into it."""
+    code = _error_code(error) or type(error).__name__
+    fix = _CREDENTIAL_FIXES.get(code)
+    return f"{code}: {fix}" if fix else code
 
 
 def s3_client(endpoint_url: str | None = None, **credentials: str) -> Any:

@@ -5,8 +5,14 @@ strict because everything downstream (ids, revisions, reviews, feeds) trusts
 it: a file that can't be read unambiguously is refused with an
 :class:`ArticleError` that names the file, the field or line, and the fix, and
 intake quarantines it instead of guessing. What can be read but deserves a
-human look (raw HTML or script in the text) is accepted as plain text and
-*flagged* for the review step.
+human look is accepted and *flagged* for the review step: raw HTML is taken out
+of the text at intake (known video players become a link, :mod:`.raw_html`) and
+a ``javascript:`` link is left for the reviewer to replace.
+
+A hostile file costs milliseconds: the size is checked before anything else,
+the front matter has its own cap, and YAML anchors/aliases (the "billion
+laughs"), deep nesting and duplicate keys are refused from the parser's events
+before any object is built.
 """
 
 from __future__ import annotations
@@ -16,13 +22,15 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import yaml
 from foreigndesk.core.names import TARGET_LANGUAGES
 from foreigndesk.core.revisions import Article
+from foreigndesk.intake.raw_html import clean_html
 
 REQUIRED_FIELDS = ("title", "outlet", "approved_by", "approved_at")
 OPTIONAL_FIELDS = (
@@ -42,9 +50,19 @@ _BINARY_SIGNATURES = {
     b"GIF8": "a GIF image",
     b"{\\rtf": "an RTF document",
 }
-_HTML_TAG = re.compile(r"<!--|<(/?)([A-Za-z][A-Za-z0-9-]*)(?=[\s/>])[^<>]*>")
 _SCRIPT_URL = re.compile(r"\]\(\s*<?\s*(javascript|vbscript|data):", re.IGNORECASE)
-_DANGEROUS_TAGS = {"script", "iframe", "object", "embed", "style", "form", "input", "link", "meta", "svg"}
+#: The front matter is a dozen short fields; anything much longer is not an article's header.
+FRONT_MATTER_MAX_CHARS = 16 * 1024
+FRONT_MATTER_MAX_LINES = 200
+#: Front matter is flat (a few lists at most); deeper nesting is refused before it is built.
+FRONT_MATTER_MAX_DEPTH = 4
+#: More '<' than this in one article is an HTML page or a hostile file, not a Markdown article: refused
+#: before the HTML cleaning looks at each tag (a real article has a handful; 5,000 cost ~50 ms).
+MAX_ANGLE_BRACKETS = 5000
+#: How far in the future an ``approved_at`` may lie: the editor's clock may be a little ahead.
+APPROVED_AT_SKEW = timedelta(minutes=5)
+#: A whole http(s) URL: scheme, host (no user@), optional port, then no space, quote, angle bracket or control.
+_WHOLE_URL = re.compile(r"https?://[\w.-]+(?::\d{1,5})?(?:[/?#][^\s<>\"'`\\{}|^\x00-\x1f\x7f]*)?", re.IGNORECASE)
 
 
 class ArticleError(ValueError):
@@ -63,8 +81,55 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:80].rstrip("-")
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe YAML that leaves dates as text, so *we* parse them and can say what is wrong."""
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe YAML that leaves dates as text, so *we* parse them and can say what is wrong.
+
+    On LibYAML's parser when PyYAML has it (the wheels do): the pure-Python scanner takes ~1 s on
+    16 KiB of nested ``[`` (it looks ahead quadratically), LibYAML refuses it in milliseconds.
+    """
+
+
+class _Refused(Exception):
+    """A construct the front matter must not use, with the file line where it is."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def _no_duplicate_keys(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        line = key_node.start_mark.line + 2
+        try:
+            first = seen.setdefault(key, line)
+        except TypeError:  # an unhashable key: SafeLoader says so itself
+            break
+        if first != line:
+            raise _Refused(line, f"field '{key}' is given twice (lines {first} and {line}); keep one")
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicate_keys)
+
+
+def _check_events(text: str) -> None:
+    """Refuse anchors, aliases and deep nesting from the parser's events, before anything is built."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        line = event.start_mark.line + 2
+        if isinstance(event, yaml.AliasEvent):
+            raise _Refused(line, f"a YAML alias '*{event.anchor}' is not allowed; write the value itself")
+        if getattr(event, "anchor", None):
+            raise _Refused(line, f"a YAML anchor '&{event.anchor}' is not allowed; write plain 'field: value' lines")
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > FRONT_MATTER_MAX_DEPTH:
+                raise _Refused(line, f"values nested more than {FRONT_MATTER_MAX_DEPTH} deep; "
+                                     "write plain 'field: value' lines")
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -86,6 +151,18 @@ def _text(front: dict[str, Any], name: str, filename: str) -> str:
     value = _scalar(front, name, filename)
     if not value:
         raise ArticleError(f"{filename}: front matter field '{name}' is missing or empty; add '{name}: ...'")
+    return value
+
+
+def _not_in_future(value: str, name: str, filename: str, now: datetime | None) -> str:
+    """An approval can't lie in the future (beyond a small clock skew): a typo'd year must not pass."""
+    moment = datetime.fromisoformat(value)
+    limit = (now or datetime.now(timezone.utc)) + APPROVED_AT_SKEW
+    if moment > limit:
+        raise ArticleError(
+            f"{filename}: field '{name}' = {value} is in the future; write when the article was approved "
+            "(for a later publication use 'publish_at')"
+        )
     return value
 
 
@@ -131,7 +208,19 @@ def _decode(raw: bytes, filename: str) -> str:
 
 def _split_front_matter(text: str, filename: str) -> tuple[dict[str, Any], str, int]:
     """(fields, body, line number where the body starts)."""
-    match = _FRONT_MATTER.match(text)
+    match = _FRONT_MATTER.match(text[: FRONT_MATTER_MAX_CHARS + 16])
+    if match and len(match.group(1) or "") > FRONT_MATTER_MAX_CHARS:
+        match = None
+    if not match and re.match(r"\A---[ \t]*\r?\n", text) and "\n---" in text[FRONT_MATTER_MAX_CHARS:]:
+        raise ArticleError(
+            f"{filename}: the front matter is longer than {FRONT_MATTER_MAX_CHARS} characters; "
+            "it holds a few short fields — put the text below the closing '---'"
+        )
+    if match and (match.group(1) or "").count("\n") > FRONT_MATTER_MAX_LINES:
+        raise ArticleError(
+            f"{filename}: the front matter has more than {FRONT_MATTER_MAX_LINES} lines; "
+            "it holds a few short fields — put the text below the closing '---'"
+        )
     if not match:
         if re.match(r"\A---[ \t]*\r?\n", text):
             raise ArticleError(f"{filename}: front matter starts with '---' but has no closing '---' line; add one")
@@ -139,7 +228,12 @@ def _split_front_matter(text: str, filename: str) -> tuple[dict[str, Any], str, 
             f"{filename}: no front matter; start the file with a '---' line, the fields, and a closing '---'"
         )
     try:
+        _check_events(match.group(1) or "")
         front = yaml.load(match.group(1) or "", Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except _Refused as refused:
+        raise ArticleError(f"{filename}: front matter line {refused.line}: {refused}") from None
+    except (RecursionError, MemoryError):
+        raise ArticleError(f"{filename}: front matter nested too deep; write plain 'field: value' lines") from None
     except yaml.YAMLError as error:
         # The line where the broken construct starts (e.g. an unclosed quote) says more than where it ended.
         mark = getattr(error, "context_mark", None) or getattr(error, "problem_mark", None)
@@ -184,14 +278,26 @@ def _tags(front: dict[str, Any], filename: str) -> list[str]:
     return [str(item).strip() for item in items if str(item).strip()]
 
 
+def whole_url(value: str) -> bool:
+    """An http(s) URL from its scheme to its end: nothing before, nothing after, no space or quote in it."""
+    if not _WHOLE_URL.fullmatch(value):
+        return False
+    try:
+        return bool(urlsplit(value).hostname)
+    except ValueError:  # e.g. a port out of range
+        return False
+
+
 def _url(front: dict[str, Any], name: str, filename: str, relative_ok: bool = False) -> str:
     value = _scalar(front, name, filename)
-    if not value or re.match(r"^https?://[^\s/]+", value):
+    if not value or whole_url(value):
         return value
-    if relative_ok and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", value) and ".." not in value.split("/") \
-            and not value.startswith("/"):
+    if relative_ok and re.match(r"^https?://", value, re.IGNORECASE) is None and not re.search(r"[\s<>\"'`]", value) \
+            and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", value) and not value.startswith("/") \
+            and ".." not in value.split("/"):
         return value
-    allowed = "an http(s) URL or a relative path inside the article folder" if relative_ok else "an http(s) URL"
+    allowed = "a whole http(s) URL or a relative path inside the article folder" if relative_ok \
+        else "a whole http(s) URL (https://host/path, nothing around it)"
     raise ArticleError(f"{filename}: field '{name}' = {value!r} is not {allowed}; fix '{name}'")
 
 
@@ -214,26 +320,27 @@ def _line_of(text: str, offset: int, first_line: int) -> int:
     return first_line + text.count("\n", 0, offset)
 
 
-def html_flags(name: str, text: str, first_line: int = 1) -> list[str]:
-    """Raw HTML, comments and script URLs in a field: kept as text, flagged for the reviewer."""
-    flags: list[str] = []
-    seen: set[str] = set()
-    for match in _HTML_TAG.finditer(text):
-        tag = "<!--" if match.group(0) == "<!--" else f"<{match.group(2).lower()}>"
-        if tag in seen:
-            continue
-        seen.add(tag)
-        kind = "script/active content" if match.group(2) and match.group(2).lower() in _DANGEROUS_TAGS else "raw HTML"
-        flags.append(
-            f"{name} line {_line_of(text, match.start(), first_line)}: {kind} {tag} — kept as plain text and "
-            "escaped in every output; check with the editor whether it belongs"
-        )
-    for match in _SCRIPT_URL.finditer(text):
-        flags.append(
-            f"{name} line {_line_of(text, match.start(), first_line)}: link to a {match.group(1).lower()}: URL — "
-            "it must not be published as a link; replace it with an https link"
-        )
-    return flags
+def script_url_flags(name: str, text: str, first_line: int = 1) -> list[str]:
+    """Markdown links to ``javascript:``/``data:`` URLs: never published as links, flagged for the reviewer."""
+    return [
+        f"{name} line {_line_of(text, match.start(), first_line)}: link to a {match.group(1).lower()}: URL — "
+        "it must not be published as a link; replace it with an https link"
+        for match in _SCRIPT_URL.finditer(text)
+    ]
+
+
+def _flag_line(flag: str) -> int:
+    found = re.search(r" line (\d+)", flag)
+    return int(found.group(1)) if found else 0
+
+
+def clean_field(name: str, text: str, first_line: int = 1, *, one_line: bool = False) -> tuple[str, list[str]]:
+    """A field without raw HTML (:func:`.raw_html.clean_html`), with every flag the reviewer must see."""
+    cleaned, flags = clean_html(text, name, first_line)
+    if one_line:
+        cleaned = " ".join(cleaned.split())
+    # Line numbers as the editor sees them: read off the text as dropped.
+    return cleaned, sorted(flags + script_url_flags(name, text, first_line), key=_flag_line)
 
 
 def parse_article(
@@ -243,6 +350,7 @@ def parse_article(
     *,
     known_outlets: Collection[str] | None = None,
     max_bytes: int | None = None,
+    now: datetime | None = None,
 ) -> Article:
     """Read one dropped file of ``outlet``'s drop zone, or say exactly why not."""
     if max_bytes is not None and len(raw) > max_bytes:
@@ -270,7 +378,7 @@ def parse_article(
             f"drop it into inbox/{declared_outlet}/ or fix 'outlet'"
         )
     title = _text(front, "title", filename)
-    approved_at = _timestamp(front, "approved_at", filename)
+    approved_at = _not_in_future(_timestamp(front, "approved_at", filename), "approved_at", filename, now)
     publish_at = _timestamp(front, "publish_at", filename) if _scalar(front, "publish_at", filename) else ""
     image = _url(front, "image", filename, relative_ok=True)
     image_caption = _scalar(front, "image_caption", filename)
@@ -279,8 +387,20 @@ def parse_article(
     article_id = article_id_for(front, outlet, approved_at, title, filename)
     if not body.strip():
         raise ArticleError(f"{filename}: the article body is empty; write the text below the closing '---'")
-    summary = _scalar(front, "summary", filename)
-    flags = html_flags("title", title) + html_flags("summary", summary) + html_flags("body", body, body_line)
+    brackets = text.count("<")
+    if brackets > MAX_ANGLE_BRACKETS:
+        raise ArticleError(
+            f"{filename}: {brackets} '<' characters — this is an HTML page, not a Markdown article "
+            f"(at most {MAX_ANGLE_BRACKETS}); export the article as Markdown"
+        )
+    title, title_flags = clean_field("title", title, one_line=True)
+    if not title:
+        raise ArticleError(f"{filename}: the title is only HTML markup; write the headline as text")
+    summary, summary_flags = clean_field("summary", _scalar(front, "summary", filename), one_line=True)
+    body, body_flags = clean_field("body", body, body_line)
+    if not body.strip():
+        raise ArticleError(f"{filename}: the article body is only HTML markup; write the text as Markdown")
+    flags = title_flags + summary_flags + body_flags
     return Article(
         article_id=article_id,
         revision=revision_of(raw),

@@ -18,7 +18,10 @@ Records (keys under the store):
   :func:`recent_revisions` finds the last day's revisions without listing ``articles/``;
 * ``articles/<id>/<revision>/article.json`` — the :class:`Registered` record;
 * ``claims/<id>.json`` — which outlet an id belongs to (first come, first served);
-* ``quarantine/<outlet>/<sha256>/original.bin`` + ``reason.json`` (+ evidence).
+* ``quarantine/<outlet>/<sha256>/original.bin`` + ``reason.json`` (+ evidence);
+* ``quarantine/<outlet>/too-large-<id>/original.bin`` + ``reason.json`` — a drop over the
+  size limit, moved there whole without being read (so its sha256 is not known; ``<id>``
+  names where it was and which version).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from foreigndesk.core import journal, records
 from foreigndesk.core.revisions import ARTICLES, Article, Registered, article_key, source_key
 from foreigndesk.core.settings import Settings, SettingsError, outlet_variable
 from foreigndesk.core.store import RecordExists, Store, open_store
+from foreigndesk.intake import set_aside
 from foreigndesk.intake.article_file import ArticleError, parse_article
 from foreigndesk.intake.outlet_feeds import OutletFeed
 from foreigndesk.intake.sources import NO_OUTLET, Drop, S3Inbox, Source, SourceError, inbox_folders
@@ -130,6 +134,25 @@ def quarantine(store: Store, drop: Drop, raw: bytes, reason: str) -> str:
     return folder
 
 
+def quarantine_unread(store: Store, drop: Drop, reason: str) -> str:
+    """Set a drop too large to read aside, whole, into quarantine; the source's own move or copy does it."""
+    identity = hashlib.sha256(f"{drop.location}\n{drop.size}\n{drop.fingerprint}".encode()).hexdigest()[:32]
+    segment = drop.outlet if _SAFE_SEGMENT.match(drop.outlet) else "no-outlet"
+    folder = f"quarantine/{segment}/too-large-{identity}"
+    assert drop.set_aside is not None
+    # The reason first: a crash after it leaves the drop in the inbox, and the next run moves it.
+    record = Quarantined(file=drop.name, outlet=drop.outlet, location=drop.location, reason=reason, sha256="",
+                         quarantined_at=records.now_utc())
+    records.write_once(store, f"{folder}/reason.json", record)
+    drop.set_aside(store, f"{folder}/original.bin")
+    return folder
+
+
+def too_large(drop: Drop, max_bytes: int) -> str:
+    return (f"{drop.name}: {drop.size} bytes, larger than the limit of {max_bytes} bytes (not read); "
+            "split the article, move images out of the text, or raise FOREIGNDESK_MAX_ARTICLE_BYTES")
+
+
 def _claim(store: Store, article: Article, filename: str) -> None:
     """Create-only claim of the id for the article's outlet; another outlet's claim refuses it."""
     claim = OutletClaim(article.article_id, article.outlet, article.revision, records.now_utc())
@@ -177,7 +200,20 @@ def ingest_drop(
     known_outlets: Collection[str],
     max_bytes: int | None = None,
 ) -> None:
-    """Handle one drop completely: recorded or quarantined, then taken out of its source."""
+    """Handle one drop completely: recorded or quarantined, then taken out of its source.
+
+    Or, before anything is read: left where it is while it settles, or, when its size is
+    known and over ``max_bytes``, moved into quarantine whole without being read.
+    """
+    if drop.not_yet:
+        result.waiting.append(drop.location)
+        return
+    if max_bytes is not None and drop.size is not None and drop.size > max_bytes and drop.set_aside is not None \
+            and set_aside.can_take(store):
+        reason = too_large(drop, max_bytes)
+        quarantine_unread(store, drop, reason)
+        result.quarantined.append({"file": drop.location, "reason": reason})
+        return
     raw = drop.read()
     if drop.still_writing(raw):
         result.waiting.append(drop.location)
@@ -221,9 +257,10 @@ def ingest(
     return result
 
 
-def ingest_inbox(store: Store, inbox: Path, outlets: tuple[str, ...], max_bytes: int | None = None) -> IntakeResult:
+def ingest_inbox(store: Store, inbox: Path, outlets: tuple[str, ...], max_bytes: int | None = None,
+                 settle_seconds: float = 0.0) -> IntakeResult:
     """Take every drop of every outlet folder of ``inbox`` (and quarantine strays), oldest first."""
-    return ingest(store, inbox_folders(inbox, outlets), outlets, max_bytes)
+    return ingest(store, inbox_folders(inbox, outlets, settle_seconds), outlets, max_bytes)
 
 
 def configured_sources(
@@ -239,7 +276,7 @@ def configured_sources(
     Clients are only needed (and only asked for) when a source of that kind is
     configured; a missing one is a configuration error naming the setting.
     """
-    sources: list[Source] = list(inbox_folders(inbox or settings.inbox, settings.outlets))
+    sources: list[Source] = list(inbox_folders(inbox or settings.inbox, settings.outlets, settings.settle_seconds))
     for outlet_sources in settings.sources:
         if outlet_sources.s3_inbox:
             if s3_client is None:

@@ -8,21 +8,45 @@ is seen again — and identical bytes are a no-op.
 
 A name starting with ``.`` or ending in ``.part``, ``.tmp`` or ``~`` is a copy
 in progress and is left alone: editors (and sync tools) write under such a
-name and rename when the file is complete (content/README.md).
+name and rename when the file is complete (content/README.md). A file under its
+final name is taken only once it has settled: unchanged for ``settle_seconds``,
+or renamed into place after its last write (its inode changed after its data:
+ctime later than mtime). Anything else is left for a later run.
+
+The drop zone is read without following anything out of it: a symbolic link
+(to a file or a folder) is quarantined as the link it is — its target is never
+opened, copied or deleted — and files are opened with ``O_NOFOLLOW`` after an
+``lstat``, so a file swapped for a link between the two is not followed either.
+Anything that is not a regular file (a FIFO, a socket) is quarantined unread.
+
+The size is known before the bytes: a drop over the limit is moved into
+quarantine whole (:mod:`.set_aside`) without being read.
+
+An S3 inbox object is read at the version listed (``IfMatch``) and removed only
+if it is still that version: by version id in a versioned bucket (exact
+everywhere), else after checking its ETag and with a conditional delete on it.
+Ceph radosgw ignores ``If-Match`` on DELETE, so there a re-upload landing between
+that check and the delete (milliseconds) could still be lost: version the inbox
+bucket to close it (docs/s3.md).
 """
 
 from __future__ import annotations
 
+import os
+import stat
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
-from foreigndesk.core.store import parse_s3_url
+from foreigndesk.core.store import Store, parse_s3_url, s3_error_reason
+from foreigndesk.intake import set_aside
 
 IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".crdownload", "~")
 #: The pseudo-outlet of files left directly in the inbox, outside any outlet folder.
 NO_OUTLET = ""
+_NOFOLLOW = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 
 
 class SourceError(Exception):
@@ -49,6 +73,14 @@ class Drop:
     evidence: dict[str, bytes] = field(default_factory=dict)
     #: A reason known before parsing (e.g. a feed item without a date); quarantined as is.
     problem: str = ""
+    #: Its size in bytes when known before reading (files, S3 objects): over the limit, it is never read.
+    size: int | None = None
+    #: Put the whole drop at a store key without reading it into memory, and take it out of the source.
+    set_aside: Callable[[Store, str], None] | None = None
+    #: Why it is not taken yet (e.g. still settling); left for a later run, untouched.
+    not_yet: str = ""
+    #: Which version of the drop this is, before reading (inode+size+mtime, an ETag): names a set-aside copy.
+    fingerprint: str = ""
 
 
 class Source(Protocol):
@@ -62,53 +94,108 @@ class Source(Protocol):
 
 
 class DropFolder:
-    """A local folder: ``<inbox>/<outlet>/``. Files are taken oldest first."""
+    """A local folder: ``<inbox>/<outlet>/``. Files are taken oldest first; links are never followed.
 
-    def __init__(self, folder: Path, outlet: str) -> None:
+    ``settle_seconds`` defaults to 0 for callers that drop and ingest at once (tests, benchmarks);
+    the desk's runs pass its setting, FOREIGNDESK_SETTLE_SECONDS (5 s), via :func:`inbox_folders`.
+    """
+
+    def __init__(self, folder: Path, outlet: str, settle_seconds: float = 0.0,
+                 clock: Callable[[], float] = time.time) -> None:
         self.folder = folder
         self.outlet = outlet
         self.description = str(folder)
+        self.settle_seconds = settle_seconds
+        self.clock = clock
 
     def drops(self) -> Iterator[Drop]:
-        if not self.folder.is_dir():
+        if self.folder.is_symlink() or not self.folder.is_dir():
             return
-        files = []
-        for path in self.folder.iterdir():
+        entries = []
+        with os.scandir(self.folder) as scan:
+            for entry in scan:
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                except FileNotFoundError:  # taken meanwhile (e.g. by a concurrent run)
+                    continue
+                if stat.S_ISDIR(info.st_mode) or in_progress(entry.name):
+                    continue
+                entries.append((info.st_mtime_ns, entry.name, Path(entry.path), info))
+        for _, _, path, _listed in sorted(entries, key=lambda item: item[:2]):
             try:
-                if path.is_file() and not in_progress(path.name):
-                    files.append((path.stat().st_mtime_ns, path.name, path))
-            except FileNotFoundError:  # taken meanwhile (e.g. by a concurrent run)
-                continue
-        for _, _, path in sorted(files):
-            try:
-                drop = self._drop(path)
+                info = path.lstat()  # as it is now: taken meanwhile, or replaced since listed
             except FileNotFoundError:
                 continue
-            yield drop
+            if stat.S_ISDIR(info.st_mode):
+                continue
+            if stat.S_ISLNK(info.st_mode):
+                yield link_drop(path, self.outlet, info)
+            elif not stat.S_ISREG(info.st_mode):
+                yield _special_drop(path, self.outlet, info)
+            else:
+                yield self._drop(path, info)
 
-    def _drop(self, path: Path) -> Drop:
-        before = path.stat()
-        identity = (before.st_ino, before.st_size, before.st_mtime_ns)
+    def _settling(self, info: os.stat_result) -> str:
+        """'' when the file may be taken: renamed into place after its last write, or unchanged long enough."""
+        if info.st_ctime_ns > info.st_mtime_ns:
+            return ""
+        age = self.clock() - info.st_mtime_ns / 1e9
+        if age >= self.settle_seconds:
+            return ""
+        return f"changed {max(age, 0):.1f} s ago; taken once unchanged for {self.settle_seconds:g} s"
+
+    def _drop(self, path: Path, before: os.stat_result) -> Drop:
+        identity = (before.st_dev, before.st_ino, before.st_size, before.st_mtime_ns)
 
         def unchanged() -> bool:
             try:
-                now = path.stat()
+                now = path.lstat()
             except FileNotFoundError:
                 return False
-            return (now.st_ino, now.st_size, now.st_mtime_ns) == identity
+            return stat.S_ISREG(now.st_mode) and (now.st_dev, now.st_ino, now.st_size, now.st_mtime_ns) == identity
 
         def remove() -> None:
             # An editor may have dropped a new version under the same name meanwhile: keep that one.
             if unchanged():
                 path.unlink(missing_ok=True)
 
-        def read() -> bytes:
+        replaced = [False]  # set when the name no longer holds the file listed: left for the next run
+
+        def opened() -> BinaryIO | None:
+            """The file itself, never a link put in its place since it was listed; None when it is gone."""
             try:
-                return path.read_bytes()
-            except FileNotFoundError:
-                raise SourceError(f"{path}: vanished while being read (taken by a concurrent run?)") from None
+                handle = os.open(path, _NOFOLLOW)
+            except FileNotFoundError:  # taken by a concurrent run, or renamed away by the editor
+                return None
             except OSError as error:
+                if error.errno == getattr(os, "ELOOP", 40):  # a link now: the next run quarantines it as one
+                    return None
                 raise SourceError(f"{path}: cannot be read ({error.strerror}); check its permissions") from None
+            now = os.fstat(handle)
+            if (now.st_dev, now.st_ino) != identity[:2] or not stat.S_ISREG(now.st_mode):
+                os.close(handle)  # replaced since listed (an editor's save-by-rename): that one is for later
+                return None
+            os.set_blocking(handle, True)
+            return os.fdopen(handle, "rb")
+
+        def read() -> bytes:
+            handle = opened()
+            if handle is None:
+                replaced[0] = True
+                return b""
+            # At most one byte more than measured: a file still growing is caught by still_writing.
+            with handle:
+                return handle.read(before.st_size + 1)
+
+        def must_open() -> BinaryIO:
+            handle = opened()
+            if handle is None:
+                raise SourceError(f"{path}: replaced or removed while being set aside; left for the next run")
+            return handle
+
+        def move_aside(store: Store, key: str) -> None:
+            set_aside.move_file(store, key, path, must_open)
+            remove()
 
         return Drop(
             outlet=self.outlet,
@@ -116,11 +203,58 @@ class DropFolder:
             location=str(path),
             read=read,
             remove=remove,
-            still_writing=lambda raw: len(raw) != before.st_size or not unchanged(),
+            still_writing=lambda raw: replaced[0] or len(raw) != before.st_size or not unchanged(),
+            size=before.st_size,
+            set_aside=move_aside,
+            not_yet=self._settling(before),
+            fingerprint=f"{before.st_dev}:{before.st_ino}:{before.st_size}:{before.st_mtime_ns}",
         )
 
     def finish(self) -> None:
         pass
+
+
+def link_drop(path: Path, outlet: str, info: os.stat_result) -> Drop:
+    """A symbolic link in a drop zone: quarantined as the link (its target's name), never followed."""
+    try:
+        target = os.readlink(path)
+    except FileNotFoundError:
+        target = ""
+
+    def remove() -> None:
+        try:
+            now = path.lstat()
+        except FileNotFoundError:
+            return
+        if stat.S_ISLNK(now.st_mode) and now.st_ino == info.st_ino and os.readlink(path) == target:
+            path.unlink()  # the link itself; its target is never touched
+
+    return Drop(
+        outlet=outlet,
+        name=path.name,
+        location=str(path),
+        read=lambda: os.fsencode(target),
+        remove=remove,
+        problem=(f"{path.name}: a symbolic link to {target!r}, not a file; the desk never follows links "
+                 "(the target was not read). Copy the article file itself into the folder"),
+    )
+
+
+def _special_drop(path: Path, outlet: str, info: os.stat_result) -> Drop:
+    """A FIFO, socket or device in a drop zone: never opened (a FIFO would block), quarantined by name."""
+    kind = "a named pipe" if stat.S_ISFIFO(info.st_mode) else "a socket" if stat.S_ISSOCK(info.st_mode) \
+        else "a device or other special file"
+
+    def remove() -> None:
+        try:
+            now = path.lstat()
+        except FileNotFoundError:
+            return
+        if now.st_ino == info.st_ino and not stat.S_ISREG(now.st_mode) and not stat.S_ISDIR(now.st_mode):
+            path.unlink()
+
+    return Drop(outlet=outlet, name=path.name, location=str(path), read=lambda: b"", remove=remove,
+                problem=f"{path.name}: {kind}, not a file; it was not opened. Copy the article file itself")
 
 
 class _MissingInbox(DropFolder):
@@ -129,30 +263,32 @@ class _MissingInbox(DropFolder):
                           "or point FOREIGNDESK_INBOX / --inbox at it")
 
 
-def inbox_folders(inbox: Path, outlets: tuple[str, ...]) -> list[DropFolder]:
+def inbox_folders(inbox: Path, outlets: tuple[str, ...], settle_seconds: float = 0.0) -> list[DropFolder]:
     """Every configured outlet's folder, plus whatever else sits in the inbox.
 
     Files in an unknown folder or loose in the inbox are not ignored: they are
     offered to intake, which quarantines them with a reason naming the right place.
+    A link in the inbox (an outlet folder that is a link included) is offered as a
+    loose drop and quarantined as a link; the folder it points to is never opened.
+    The desk passes its ``settle_seconds`` setting (FOREIGNDESK_SETTLE_SECONDS, 5 s).
     """
     if not inbox.is_dir():
         return [_MissingInbox(inbox, NO_OUTLET)]
-    folders = [DropFolder(inbox / outlet, outlet) for outlet in outlets]
-    if inbox.is_dir():
-        folders += [
-            DropFolder(path, path.name)
-            for path in sorted(inbox.iterdir())
-            if path.is_dir() and path.name not in outlets and not in_progress(path.name)
-        ]
-        folders.append(_LooseFiles(inbox))
+    folders = [DropFolder(inbox / outlet, outlet, settle_seconds) for outlet in outlets]
+    folders += [
+        DropFolder(path, path.name, settle_seconds)
+        for path in sorted(inbox.iterdir())
+        if not path.is_symlink() and path.is_dir() and path.name not in outlets and not in_progress(path.name)
+    ]
+    folders.append(_LooseFiles(inbox, settle_seconds))
     return folders
 
 
 class _LooseFiles(DropFolder):
-    """Files left directly in the inbox, outside every outlet folder."""
+    """Files left directly in the inbox, outside every outlet folder, and every link in it."""
 
-    def __init__(self, inbox: Path) -> None:
-        super().__init__(inbox, NO_OUTLET)
+    def __init__(self, inbox: Path, settle_seconds: float = 0.0) -> None:
+        super().__init__(inbox, NO_OUTLET, settle_seconds)
 
 
 class S3Inbox:
@@ -174,36 +310,96 @@ class S3Inbox:
                 for item in page.get("Contents", ()):
                     name = item["Key"].rsplit("/", 1)[-1]
                     if name and not in_progress(name):
-                        objects.append((item["LastModified"], item["Key"]))
+                        objects.append((item["LastModified"], item["Key"], item.get("ETag", ""), item.get("Size")))
         except (BotoCoreError, ClientError) as error:
-            raise SourceError(f"{self.description}: cannot list the S3 inbox ({_s3_reason(error)})") from None
-        for _, key in sorted(objects):
-            yield self._drop(key)
+            raise SourceError(f"{self.description}: cannot list the S3 inbox ({s3_error_reason(error)})") from None
+        for _, key, etag, size in sorted(objects, key=lambda item: item[:2]):
+            yield self._drop(key, etag, size)
 
-    def _drop(self, key: str) -> Drop:
+    def _drop(self, key: str, listed_etag: str, size: int | None) -> Drop:
         from botocore.exceptions import BotoCoreError, ClientError
 
         location = f"s3://{self.bucket}/{key}"
+        # The version this run handles: as listed, then as read. Only that version is ever removed.
+        seen: dict[str, Any] = {"etag": unquoted(listed_etag), "version": "", "changed": False, "read_as": None}
 
         def read() -> bytes:
+            condition = {"IfMatch": seen["etag"]} if seen["etag"] else {}
             try:
-                return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-            except (BotoCoreError, ClientError) as error:
-                raise SourceError(f"{location}: cannot be read ({_s3_reason(error)})") from None
+                response = self.client.get_object(Bucket=self.bucket, Key=key, **condition)
+            except ClientError as error:
+                if s3_error_reason(error) in ("PreconditionFailed", "412"):  # re-uploaded since listed
+                    seen["changed"] = True
+                    return b""
+                raise SourceError(f"{location}: cannot be read ({s3_error_reason(error)})") from None
+            except BotoCoreError as error:
+                raise SourceError(f"{location}: cannot be read ({s3_error_reason(error)})") from None
+            seen["etag"] = unquoted(response.get("ETag", "")) or seen["etag"]
+            version = response.get("VersionId") or ""
+            seen["version"] = "" if version == "null" else version
+            seen["read_as"] = (response.get("ContentLength"), response.get("LastModified"))
+            with response["Body"] as body:
+                return body.read()
 
         def remove() -> None:
+            if seen["version"]:
+                condition = {"VersionId": seen["version"]}  # exact on every server
+            elif seen["etag"]:
+                # Ceph radosgw (16) ignores If-Match on DELETE (a re-upload was lost in the tests), so the
+                # current version is looked at first; If-Match then closes the window where it is honoured
+                # (AWS, moto). Unquoted: radosgw answers 412 to the quoted ETag boto3 hands out.
+                if not self._still_etag(key, seen["etag"]):
+                    return  # re-uploaded during ingest: the new version stays for the next run
+                condition = {"IfMatch": seen["etag"]}
+            elif not self._still_as_read(key, seen["read_as"]):
+                return  # no ETag to condition on, and size or date changed: a new upload, kept
+            else:
+                condition = {}  # no ETag, same size and date: removed (a new upload in between could be lost)
             try:
-                self.client.delete_object(Bucket=self.bucket, Key=key)
-            except (BotoCoreError, ClientError) as error:
-                raise SourceError(f"{location}: recorded, but could not be removed ({_s3_reason(error)}); "
+                self.client.delete_object(Bucket=self.bucket, Key=key, **condition)
+            except ClientError as error:
+                if s3_error_reason(error) in ("PreconditionFailed", "412"):
+                    return  # re-uploaded during ingest: the new version stays for the next run
+                raise SourceError(f"{location}: recorded, but could not be removed ({s3_error_reason(error)}); "
+                                  "the next run sees it again and changes nothing") from None
+            except BotoCoreError as error:
+                raise SourceError(f"{location}: recorded, but could not be removed ({s3_error_reason(error)}); "
                                   "the next run sees it again and changes nothing") from None
 
-        return Drop(outlet=self.outlet, name=key.rsplit("/", 1)[-1], location=location, read=read, remove=remove)
+        def copy_aside(store: Store, store_key: str) -> None:
+            try:
+                set_aside.copy_object(store, store_key, self.client, self.bucket, key, seen["etag"],
+                                      seen["version"] or None)
+            except ClientError as error:
+                raise SourceError(f"{location}: too large to read, and could not be copied into quarantine "
+                                  f"({s3_error_reason(error)}); left in the inbox") from None
+            remove()
+
+        return Drop(outlet=self.outlet, name=key.rsplit("/", 1)[-1], location=location, read=read, remove=remove,
+                    still_writing=lambda raw: bool(seen["changed"]), size=size, set_aside=copy_aside,
+                    fingerprint=unquoted(listed_etag))
+
+    def _still_etag(self, key: str, etag: str) -> bool:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return unquoted(self.client.head_object(Bucket=self.bucket, Key=key).get("ETag", "")) == etag
+        except (BotoCoreError, ClientError):
+            return False  # gone (taken by a concurrent run) or unreadable: nothing removed
+
+    def _still_as_read(self, key: str, read_as: tuple[Any, Any] | None) -> bool:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except (BotoCoreError, ClientError):
+            return False
+        return read_as is not None and (head.get("ContentLength"), head.get("LastModified")) == read_as
 
     def finish(self) -> None:
         pass
 
 
-def _s3_reason(error: Exception) -> str:
-    code = getattr(error, "response", {}).get("Error", {}).get("Code")
-    return str(code) if code else type(error).__name__
+def unquoted(etag: str) -> str:
+    """An ETag as If-Match wants it on every server tried: boto3 returns it in quotes, radosgw refuses those."""
+    return etag.strip().removeprefix("W/").strip('"')

@@ -33,6 +33,13 @@ def _settled_key(channel: str) -> str:
     return f"publish/index/{channel}/settled.json"
 
 
+def channel_health(store: Store, channel: str) -> dict[str, str]:
+    """What the last run that called ``channel`` found: ``foreigndesk status`` shows a pause with its reason."""
+    raw = _read_json(store, _head_key(channel))
+    health = raw.get("health") if isinstance(raw, dict) else None
+    return dict(health) if isinstance(health, dict) else {}
+
+
 def _read_json(store: Store, key: str) -> object | None:
     try:
         return json.loads(store.read(key))
@@ -55,6 +62,8 @@ class ChannelIndex:
     swept_at: str = ""
     open: dict[str, str] = field(default_factory=dict)
     settled: set[str] | None = None  # loaded only on the slow path
+    #: The channel's condition after the last run that called it: {"state": "ok"|"paused", "reason", "at", "run"}.
+    health: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load_head(cls, store: Store, channel: str) -> "ChannelIndex":
@@ -64,7 +73,7 @@ class ChannelIndex:
             return cls()
         try:
             return cls(mark=str(raw["mark"]), taken=set(raw.get("taken") or ()), swept_at=str(raw["swept_at"]),
-                       open=dict(raw.get("open") or {}))
+                       open=dict(raw.get("open") or {}), health=dict(raw.get("health") or {}))
         except (TypeError, ValueError):
             return cls()
 
@@ -88,5 +97,5 @@ class ChannelIndex:
         if settled_changed and self.settled is not None:
             store.replace(_settled_key(channel), json.dumps(sorted(self.settled)).encode())
         head = {"mark": self.mark, "taken": sorted(self.taken), "swept_at": self.swept_at,
-                "open": dict(sorted(self.open.items()))}
+                "open": dict(sorted(self.open.items())), "health": self.health}
         store.replace(_head_key(channel), json.dumps(head, indent=1).encode())

@@ -7,7 +7,18 @@ One folder per (channel, article, language, revision) — a *unit* — holding:
 * ``failed-NNN.json``    what attempt NNN ran into: ``permanent`` (a 4xx: never retried),
                          ``not_sent`` (refused, 429: try again after ``not_before``) or
                          ``ambiguous`` (5xx, timeout, reset: look before trying again);
-* ``published.json``     written after success, with the channel's remote id.
+* ``published.json``     written after success, with the channel's remote id;
+* ``check-NNN-KK.json``  an existence check after attempt NNN that could not get an answer;
+* ``superseded.json``    a newer revision of the same (article, language) took over on this
+                         channel while this one had no outcome; written after the existence
+                         check found nothing out (or when nothing was ever sent);
+* ``requeue-NNN.json``   the operator's ``foreigndesk publish --retry`` after attempt NNN:
+                         what came before no longer stops the unit (the check still does).
+
+One remote item per (channel, article, language) — a *slot* — ever: every revision
+after the first updates the item the slot already has. Before a later revision of a
+slot is sent, every earlier revision whose call has no clear outcome is resolved by
+the channel's existence check (the runner does it, see :func:`slot_states`).
 
 Nothing is ever edited: a unit's state is read off which records exist
 (:func:`derive`), so a crash at any point leaves a state the next run can act
@@ -23,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from foreigndesk.core import records
+from foreigndesk.core.revisions import load_revision, revision_order
 from foreigndesk.core.store import RecordExists, Store
 
 PUBLISHED = "published"
@@ -31,6 +43,12 @@ DUE = "due"
 RETRY = "retry"
 UNCERTAIN = "uncertain"
 
+#: Could not be resolved in a bounded number of tries or runs: the desk stops calling and shows it
+#: as *needs operator* with the reason; ``foreigndesk publish --retry STUCK`` requeues it.
+STUCK = "needs operator"
+#: A newer revision of the slot took over while this one had no outcome (nothing of it is out).
+SUPERSEDED = "superseded"
+
 PERMANENT = "permanent"
 NOT_SENT = "not_sent"
 AMBIGUOUS = "ambiguous"
@@ -38,8 +56,11 @@ AMBIGUOUS = "ambiguous"
 #: Attempts with no clear outcome (ambiguous, or none recorded) per unit, across all runs, before the
 #: desk stops calling and marks the unit failed. Refusals and 429s don't count: nothing was sent.
 MAX_ATTEMPTS = 10
+#: Runs whose existence check for a unit got no answer before the unit shows as *needs operator*.
+MAX_CHECK_RUNS = 3
 
-_NUMBERED = re.compile(r"^(claim|failed)-(\d{3})\.json$")
+_NUMBERED = re.compile(r"^(claim|failed|requeue)-(\d{3})\.json$")
+_CHECK = re.compile(r"^check-(\d{3})-(\d{3})\.json$")
 
 
 @dataclass(frozen=True)
@@ -101,6 +122,49 @@ class Published:
 
 
 @dataclass(frozen=True)
+class CheckFailed:
+    """An existence check that got no answer; enough of them in distinct runs make the unit stuck."""
+
+    channel: str
+    article_id: str
+    language: str
+    revision: str
+    after_attempt: int
+    reason: str
+    checked_at: str
+    run: str
+
+
+@dataclass(frozen=True)
+class Superseded:
+    """A newer revision took over this unit's slot; nothing of this revision is out (checked)."""
+
+    channel: str
+    article_id: str
+    language: str
+    revision: str
+    by_revision: str
+    reason: str
+    at: str
+    run: str
+
+
+@dataclass(frozen=True)
+class Requeued:
+    """The operator's ``--retry``: earlier failures and give-ups no longer stop the unit."""
+
+    channel: str
+    article_id: str
+    language: str
+    revision: str
+    after_attempt: int
+    was: str
+    reason: str
+    by: str
+    at: str
+
+
+@dataclass(frozen=True)
 class DeliveryState:
     """A unit's state as ``foreigndesk status`` shows it."""
 
@@ -117,6 +181,8 @@ class DeliveryState:
     published_at: str = ""
     unclear_attempts: int = 0
     in_flight: bool = False
+    #: The decision key the last claim was made for (what an existence check must look for).
+    decision: str = ""
 
 
 def delivery_of(key: str) -> Delivery | None:
@@ -152,41 +218,67 @@ def record_published(store: Store, record: Published) -> Published:
 
 def derive(unit: Delivery, keys: Iterable[str], load: Callable[[type, str], Any]) -> DeliveryState:
     """A unit's state from the names of its records (and the few records the names point to)."""
-    claims: dict[int, str] = {}
-    failure_keys: dict[int, str] = {}
-    published_key = ""
+    numbered: dict[str, dict[int, str]] = {"claim": {}, "failed": {}, "requeue": {}}
+    checks: list[str] = []
+    published_key = superseded_key = ""
     for key in keys:
         name = key.rsplit("/", 1)[-1]
         if name == "published.json":
             published_key = key
-            continue
-        match = _NUMBERED.match(name)
-        if match:
-            (claims if match.group(1) == "claim" else failure_keys)[int(match.group(2))] = key
+        elif name == "superseded.json":
+            superseded_key = key
+        elif (match := _NUMBERED.match(name)) is not None:
+            numbered[match.group(1)][int(match.group(2))] = key
+        elif (match := _CHECK.match(name)) is not None:
+            checks.append(key)
+    claims, failure_keys = numbered["claim"], numbered["failed"]
     base = dict(channel=unit.channel, article_id=unit.article_id, language=unit.language, revision=unit.revision)
     attempts = max(claims, default=0)
     if published_key:
         done: Published = load(Published, published_key)
         return DeliveryState(**base, state=PUBLISHED, attempts=attempts, remote_id=done.remote_id,
-                         published_at=done.published_at)
+                             published_at=done.published_at, decision=done.decision)
+    if superseded_key:
+        gone: Superseded = load(Superseded, superseded_key)
+        return DeliveryState(**base, state=SUPERSEDED, attempts=attempts, reason=gone.reason)
     if attempts == 0:
         return DeliveryState(**base, state=DUE, attempts=0)
+    requeued_after = max(numbered["requeue"], default=0)
     failures: dict[int, Failure] = {number: load(Failure, key) for number, key in failure_keys.items()}
-    unclear = sum(1 for number in claims if number not in failures or failures[number].kind == AMBIGUOUS)
+    unclear_numbers = [n for n in claims if n not in failures or failures[n].kind == AMBIGUOUS]
+    unclear = sum(1 for n in unclear_numbers if n > requeued_after)
     last_claim: AttemptClaim = load(AttemptClaim, claims[attempts])
     last = failures.get(attempts)
-    common = dict(attempts=attempts, unclear_attempts=unclear, last_claimed_at=last_claim.claimed_at)
-    if last is not None and last.kind == PERMANENT:
+    common = dict(attempts=attempts, unclear_attempts=unclear, last_claimed_at=last_claim.claimed_at,
+                  decision=last_claim.decision)
+    fresh = attempts > requeued_after  # something happened since the operator's last --retry
+    if last is not None and last.kind == PERMANENT and fresh:
         return DeliveryState(**base, state=FAILED, reason=last.reason, **common)
     if unclear >= MAX_ATTEMPTS:
         last_reason = last.reason if last is not None else "no outcome recorded"
-        return DeliveryState(**base, state=FAILED, reason=f"gave up after {unclear} attempts with no clear outcome; "
-                         f"last: {last_reason}", **common)
+        return DeliveryState(**base, state=STUCK, reason=f"gave up after {unclear} attempts with no clear outcome; "
+                             f"last: {last_reason}", **common)
+    failed_checks = [load(CheckFailed, key) for key in sorted(checks)]
+    failed_checks = [check for check in failed_checks if check.after_attempt > requeued_after
+                     or (check.after_attempt == requeued_after and attempts > requeued_after)]
+    check_runs = {check.run for check in failed_checks if check.after_attempt == attempts}
+    if len(check_runs) >= MAX_CHECK_RUNS:
+        return DeliveryState(**base, state=STUCK, reason=f"the existence check failed in {len(check_runs)} runs; "
+                             f"last: {failed_checks[-1].reason}", **common)
+    if not fresh:
+        # Requeued by the operator: look first whenever an earlier call may have gone out.
+        if unclear_numbers:
+            return DeliveryState(**base, state=UNCERTAIN, reason="requeued by the operator; the channel is checked "
+                                 "before any new call", **{**common, "unclear_attempts": 0})
+        return DeliveryState(**base, state=RETRY, reason="requeued by the operator", **{**common, "unclear_attempts": 0})
     if last is None:
         return DeliveryState(**base, state=UNCERTAIN, in_flight=True, reason="claimed, no outcome recorded yet (in "
-                         "flight, or the run died): the channel is checked before any retry", **common)
+                             "flight, or the run died): the channel is checked before any retry", **common)
     if last.kind == AMBIGUOUS:
         return DeliveryState(**base, state=UNCERTAIN, reason=last.reason, **common)
+    if any(n > requeued_after for n in unclear_numbers):
+        # A refusal after an unclear attempt: the unclear one must still be looked for.
+        return DeliveryState(**base, state=UNCERTAIN, reason=last.reason, not_before=last.not_before, **common)
     return DeliveryState(**base, state=RETRY, reason=last.reason, not_before=last.not_before, **common)
 
 
@@ -209,25 +301,73 @@ def publication_states(store: Store, channel: str | None = None) -> list[Deliver
     return sorted(states, key=lambda s: (s.article_id, s.language, s.revision, s.channel))
 
 
+def _newest_by_revision(store: Store, candidates: list[Published]) -> Published:
+    """Of one slot's proofs, the newest revision's (registration order, never publication time)."""
+    if len(candidates) == 1:
+        return candidates[0]
+
+    def order(proof: Published) -> tuple:
+        try:
+            return (0, revision_order(store, load_revision(store, proof.article_id, proof.revision)))
+        except (KeyError, ValueError, TypeError):  # no readable registration: after nothing, by time
+            return (-1, proof.published_at)
+    return max(candidates, key=order)
+
+
 def published_records(store: Store, channel: str) -> list[Published]:
-    """The newest published revision per (article, language) on ``channel``: the channel's catalogue."""
-    newest: dict[tuple[str, str], Published] = {}
+    """Per (article, language) on ``channel``, the proof of the newest revision out: the channel's catalogue.
+
+    Newest by when intake registered the revision, never by when it went out: a proof
+    written late (an earlier revision found out after a crash) never displaces a correction.
+    """
+    slots: dict[tuple[str, str], list[Published]] = {}
     for key in store.list(f"ledger/{channel}/"):
-        if not key.endswith("/published.json"):
-            continue
-        record = records.load(store, Published, key)
-        slot = (record.article_id, record.language)
-        if slot not in newest or record.published_at >= newest[slot].published_at:
-            newest[slot] = record
-    return list(newest.values())
+        if key.endswith("/published.json"):
+            record = records.load(store, Published, key)
+            slots.setdefault((record.article_id, record.language), []).append(record)
+    return [_newest_by_revision(store, found) for found in slots.values()]
+
+
+def slot_prefix(unit: Delivery) -> str:
+    return f"ledger/{unit.channel}/{unit.article_id}/{unit.language}/"
 
 
 def previous_publication(store: Store, unit: Delivery) -> Published | None:
-    """The newest earlier revision of this article and language on this channel, if any went out."""
-    found: Published | None = None
-    for key in store.list(f"ledger/{unit.channel}/{unit.article_id}/{unit.language}/"):
-        if key.endswith("/published.json") and not key.startswith(unit.prefix):
-            record = records.load(store, Published, key)
-            if found is None or record.published_at > found.published_at:
-                found = record
-    return found
+    """A proof of another revision of this article and language on this channel: the slot's remote item."""
+    found = [records.load(store, Published, key) for key in store.list(slot_prefix(unit))
+             if key.endswith("/published.json") and not key.startswith(unit.prefix)]
+    return _newest_by_revision(store, found) if found else None
+
+
+def slot_states(store: Store, unit: Delivery) -> list[DeliveryState]:
+    """The states of every other revision of ``unit``'s slot that the ledger knows (sorted by revision name)."""
+    grouped: dict[Delivery, list[str]] = {}
+    for key in store.list(slot_prefix(unit)):
+        other = delivery_of(key)
+        if other is not None and other != unit:
+            grouped.setdefault(other, []).append(key)
+    return [derive(other, keys, lambda kind, key: records.load(store, kind, key))
+            for other, keys in sorted(grouped.items(), key=lambda pair: pair[0].revision)]
+
+
+def record_check_failed(store: Store, unit: Delivery, after_attempt: int, reason: str, run: str) -> None:
+    """Note an existence check that got no answer (numbered per attempt; the first free number wins)."""
+    record = CheckFailed(unit.channel, unit.article_id, unit.language, unit.revision, after_attempt, reason,
+                         records.now_utc(), run)
+    for number in range(1, 1000):
+        if records.write_once(store, f"{unit.prefix}check-{after_attempt:03d}-{number:03d}.json", record):
+            return
+
+
+def record_superseded(store: Store, unit: Delivery, by_revision: str, reason: str, run: str) -> None:
+    records.write_once(store, f"{unit.prefix}superseded.json",
+                       Superseded(unit.channel, unit.article_id, unit.language, unit.revision, by_revision, reason,
+                                  records.now_utc(), run))
+
+
+def record_requeue(store: Store, state: DeliveryState, reason: str, by: str) -> bool:
+    """The operator's ``--retry`` for one unit, as a record (False: already requeued after that attempt)."""
+    unit = Delivery(state.channel, state.article_id, state.language, state.revision)
+    return records.write_once(store, f"{unit.prefix}requeue-{state.attempts:03d}.json",
+                              Requeued(unit.channel, unit.article_id, unit.language, unit.revision, state.attempts,
+                                       state.state, reason, by, records.now_utc()))

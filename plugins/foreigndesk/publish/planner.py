@@ -38,7 +38,7 @@ from datetime import datetime, timedelta, timezone
 
 from foreigndesk.core import records
 from foreigndesk.core.decisions import JOURNAL, Decision, journal_entry, journal_mark, parse_decision_key
-from foreigndesk.core.revisions import Registered, article_key
+from foreigndesk.core.revisions import Registered, article_key, revision_order
 from foreigndesk.core.settings import Settings
 from foreigndesk.core.store import Store
 from foreigndesk.publish import ledger
@@ -101,7 +101,12 @@ class Planner:
             self._articles[slot] = load_article(self.store, article_id, revision)
         return self._articles[slot]
 
-    def plan(self, channels: Sequence[str]) -> dict[str, ChannelPlan]:
+    def revision_rank(self, article_id: str, revision: str) -> tuple:
+        """Where a revision stands among its article's: registration order (core.revisions.revision_order)."""
+        return revision_order(self.store, self.article(article_id, revision))
+
+    def heads(self, channels: Sequence[str]) -> dict[str, ChannelPlan]:
+        """Each channel's head and the journal after its mark: enough to tell whether it is quiet."""
         plans = {channel: ChannelPlan(index=ChannelIndex.load_head(self.store, channel)) for channel in channels}
         if not plans:
             return plans
@@ -116,6 +121,13 @@ class Planner:
             taken = set() if plan.sweep else plan.index.taken
             plan.entries = [key for key in tail if key > plan.start and key not in taken]
             plan.quiet = not plan.sweep and not plan.entries and not plan.index.ripe(self.now)
+        return plans
+
+    def plan(self, channels: Sequence[str]) -> dict[str, ChannelPlan]:
+        plans = self.heads(channels)
+        if not plans:
+            return plans
+        settle_mark = journal_mark(self.now - JOURNAL_SETTLE)
         for channel in channels:
             plan = plans[channel]
             if plan.quiet:
@@ -170,7 +182,7 @@ class Planner:
             for key in keys:
                 index.open.pop(key, None)
             try:
-                latest = latest_approvals_of(self._decisions_of(keys))
+                latest = latest_approvals_of(self._decisions_of(keys), self.revision_rank)
             except (KeyError, ValueError, TypeError) as error:
                 self.errors.append(f"{channel}: decisions of {article_id} could not be read ({error}); "
                                    "they are left for the next run")
@@ -228,11 +240,12 @@ class Planner:
             self._wait(plan, key, unit, embargo.astimezone(timezone.utc).isoformat(), "embargoed until publish_at")
             return
         state = ledger.delivery_state(self.store, unit)
-        if state.state in (ledger.PUBLISHED, ledger.FAILED):
+        if state.state in (ledger.PUBLISHED, ledger.FAILED, ledger.STUCK):
             plan.index.settled.add(key)  # type: ignore[union-attr]
             plan.settled_changed = True
             return
-        if state.state == ledger.RETRY and state.not_before and datetime.fromisoformat(state.not_before) > self.now:
+        if state.state in (ledger.RETRY, ledger.UNCERTAIN) and state.not_before and \
+                datetime.fromisoformat(state.not_before) > self.now:
             self._wait(plan, key, unit, state.not_before, state.reason)
             return
         if state.state == ledger.UNCERTAIN and state.in_flight:

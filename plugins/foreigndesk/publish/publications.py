@@ -6,8 +6,9 @@ through their record types in core.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from foreigndesk.core.decisions import Decision, decision_key
@@ -19,16 +20,26 @@ from foreigndesk.publish.channels.validate import clean_publication
 from foreigndesk.publish.channels.web import page_url
 
 
-def latest_approvals_of(decisions: Iterable[Decision]) -> list[Decision]:
-    """Per (article, language), the most recent approved decision; others never appear."""
-    latest: dict[tuple[str, str], Decision] = {}
+def latest_approvals_of(decisions: Iterable[Decision],
+                        revision_rank: Callable[[str, str], Any] | None = None) -> list[Decision]:
+    """Per (article, language), the approval of the newest approved revision; others never appear.
+
+    Revisions are ordered by ``revision_rank(article_id, revision)`` — when intake
+    registered them (:func:`foreigndesk.core.revisions.revision_order`), never by when a
+    reviewer answered: a late approval of an older revision must not replace a newer one.
+    Within one revision the latest answer counts. Without a rank (tests of one revision)
+    the revision name stands in.
+    """
+    rank = revision_rank or (lambda _article, revision: revision)
+    latest: dict[tuple[str, str], tuple[Any, Decision]] = {}
     for decision in decisions:
         if not decision.approved:
             continue
         key = (decision.article_id, decision.language)
-        if key not in latest or decision.decided_at > latest[key].decided_at:
-            latest[key] = decision
-    return list(latest.values())
+        order = (rank(decision.article_id, decision.revision), decision.decided_at, decision.attempt)
+        if key not in latest or order > latest[key][0]:
+            latest[key] = (order, decision)
+    return [decision for _order, decision in latest.values()]
 
 
 def key_of(decision: Decision) -> str:

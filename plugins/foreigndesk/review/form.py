@@ -25,6 +25,9 @@ from foreigndesk.core.settings import DEFAULT_REVIEWERS
 from foreigndesk.core.store import Store
 
 _DIFF_LINES = 40
+#: The one line a re-opened review shows when the answer given to it could not be recorded.
+LOST_ANSWER_NOTICE = ("Your last answer to this review could not be recorded (Airflow lost it); "
+                      "nothing was decided. Please answer again — the text is as before.")
 
 
 @dataclass(frozen=True)
@@ -42,10 +45,43 @@ class ReviewForm:
 
 
 
+class ReviewersError(ValueError):
+    """The reviewers configuration is not language → list of user ids; the message says how to fix it."""
+
+
+def check_reviewers(value: object, where: str) -> dict[str, list[str]]:
+    """The reviewers configuration as read from ``where`` (e.g. an Airflow Variable), or a clear error.
+
+    It must map each language to a list of user ids: ``{"en": ["reviewer_en"], "zh": ["li", "wang"]}``.
+    """
+    example = '{"en": ["reviewer_en"], "zh": ["reviewer_zh"], "ko": ["reviewer_ko"]}'
+    if not isinstance(value, Mapping):
+        raise ReviewersError(f"{where} must map each language to a list of user ids, not "
+                             f"{type(value).__name__} {value!r:.60}; set it like {example}")
+    checked: dict[str, list[str]] = {}
+    for language, users in value.items():
+        if not isinstance(users, list) or not users or not all(isinstance(u, str) and u.strip() for u in users):
+            raise ReviewersError(f"{where}: {language!r} must be a list of user ids like [\"reviewer_{language}\"], "
+                                 f"not {users!r:.60}; set it like {example}")
+        checked[str(language)] = [user.strip() for user in users]
+    return checked
+
+
 def reviewers_for(language: str, reviewers: Mapping[str, list[str]] | None) -> list[str]:
-    """The users allowed to answer a language's review (configurable; defaults to reviewer_<lang>)."""
+    """The users allowed to answer a language's review (configurable; defaults to reviewer_<lang>).
+
+    A string where a list belongs is refused, never read letter by letter: ``"reviewer_en"`` as a
+    list would make seven reviewers called "r", "e", "v" …
+    """
+    if reviewers is not None and not isinstance(reviewers, Mapping):
+        raise ReviewersError(f"reviewers must map a language to a list of user ids, not {type(reviewers).__name__}; "
+                             'e.g. {"en": ["reviewer_en"]}')
     configured = (reviewers or DEFAULT_REVIEWERS).get(language) or DEFAULT_REVIEWERS.get(language, [])
-    return list(configured)
+    if not isinstance(configured, (list, tuple)) or not all(isinstance(user, str) and user.strip()
+                                                             for user in configured):
+        raise ReviewersError(f"reviewers for {language!r} must be a list of user ids like [\"reviewer_{language}\"], "
+                             f"not {configured!r}")
+    return [user.strip() for user in configured]
 
 
 #: Characters that start inline Markdown or HTML (and the table's pipe). The Airflow UI drops raw
@@ -57,6 +93,12 @@ _MARKDOWN_INLINE = re.compile(r"([\\`*_~\[\]<>&|])")
 def quote(text: str) -> str:
     """Article or machine text as Markdown that displays exactly this text, never markup or HTML."""
     return _MARKDOWN_INLINE.sub(r"\\\1", text)
+
+
+def quote_line(text: str) -> str:
+    """A one-line field of the article (who approved it, a URL, a caption), quoted and kept on its line:
+    a line break in it must not start a heading or a list item of its own."""
+    return quote(" ".join(str(text).split()))
 
 
 def _cell(text: str, terms: Sequence[str] = ()) -> str:
@@ -86,22 +128,42 @@ def unit_label(unit_id: object) -> str:
 
 
 def _side_by_side(draft: Draft, language: str) -> list[str]:
+    """Source and machine text row by row; for a draft made from the approved English, that English between them."""
     source_terms = [t.get("source", "") for t in draft.glossary_terms]
     target_terms = [t.get("target", "") for t in draft.glossary_terms]
     remembered = draft.remembered_units()
     source_units, target_units = _units(draft)
+    english = draft.pivot.get("units") if draft.pivot.get("from") == "approved" else None
 
     def target(unit_id: str) -> str:
         if unit_id not in target_units:
             return "*(missing)*"
         return ("♻ " if unit_id in remembered else "") + _cell(target_units[unit_id], target_terms)
 
-    lines = [f"| | {language_name(SOURCE_LANGUAGE)} (source) | {language_name(language)} (machine) |", "|---|---|---|"]
+    def pivot(unit_id: str) -> str:
+        return "" if english is None else f" {_cell(english.get(unit_id, '*(machine English)*'))} |"
+
+    middle = "" if english is None else f" {language_name('en')} (approved) |"
+    lines = [f"| | {language_name(SOURCE_LANGUAGE)} (source) |{middle} {language_name(language)} (machine) |",
+             "|---|---|---|" + ("---|" if english is not None else "")]
     for unit_id, text in source_units.items():
-        lines.append(f"| {unit_label(unit_id)} | {_cell(text, source_terms)} | {target(unit_id)} |")
+        lines.append(f"| {unit_label(unit_id)} | {_cell(text, source_terms)} |{pivot(unit_id)} {target(unit_id)} |")
     for unit_id in target_units.keys() - source_units.keys():
-        lines.append(f"| {unit_label(unit_id)} | *(not in the source)* | {target(unit_id)} |")
+        lines.append(f"| {unit_label(unit_id)} | *(not in the source)* |{pivot(unit_id)} {target(unit_id)} |")
     return lines
+
+
+def _pivot_notice(draft: Draft) -> list[str]:
+    """What the form says first about the English a Chinese or Korean draft was made from."""
+    pivot = draft.pivot
+    if pivot.get("from") == "approved":
+        return [f"**Drafted from the approved English** (by {quote(str(pivot.get('reviewer', '')))}), shown "
+                "between the source and the machine text.", ""]
+    if pivot.get("from") == "machine":
+        return [f"**⚠ Drafted from the machine English:** the English review ended "
+                f"{quote(str(pivot.get('reason', '')))}, so no approved English was there to translate from. "
+                "Check names and terms against the Vietnamese source.", ""]
+    return []
 
 
 def _findings(draft: Draft) -> list[str]:
@@ -130,7 +192,9 @@ def _diff(old: str, new: str) -> list[str]:
                if not line.startswith(("---", "+++", "@@"))]
     if len(changed) > _DIFF_LINES:
         changed = changed[:_DIFF_LINES] + [f"… {len(changed) - _DIFF_LINES} more changed lines"]
-    return ["```diff", *changed, "```"] if changed else ["*(no change in the text)*"]
+    # The article's own ``` lines must not close the fence: it is longer than any backtick run inside.
+    fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", "\n".join(changed))), default=0))
+    return [f"{fence}diff", *changed, fence] if changed else ["*(no change in the text)*"]
 
 
 def _correction(store: Store, article: Registered, language: str) -> list[str]:
@@ -169,13 +233,21 @@ def build_form(
     reviewers: Mapping[str, list[str]] | None = None,
     fix_of: Decision | None = None,
     attempt: int = 1,
+    lost_answer: bool = False,
 ) -> ReviewForm:
-    """The review form; for a fix, the problems come first and the translator's own text is pre-filled."""
+    """The review form; for a fix, the problems come first and the translator's own text is pre-filled.
+
+    ``lost_answer``: this attempt was answered once, but the answer never reached the
+    desk (Airflow failed the task in a race and its retry could not read the answer
+    back). The form says so in one line; nothing else changes.
+    """
     article = load_revision(store, article_id, revision)
     draft = load_draft(store, article_id, revision, language)
     outlet = outlet_name(article.outlet)
     problems = list(fix_of.problems) if fix_of is not None and fix_of.outcome == NEEDS_FIX else []
     lines: list[str] = []
+    if lost_answer:
+        lines += [f"**⚠ {LOST_ANSWER_NOTICE}**", ""]
     if problems:
         lines += [f"**✖ Fix needed (attempt {attempt}).** Your approval of attempt {fix_of.attempt} "
                   f"({fix_of.decided_at}) was not accepted because:", ""]
@@ -186,13 +258,18 @@ def build_form(
                   "it copies the text and swaps a few words. Install real models before publishing.", ""]
     for flag in getattr(article, "flags", None) or []:
         text = " — ".join(str(value) for value in flag.values()) if isinstance(flag, dict) else str(flag)
-        lines += [f"**⚠ Intake:** {quote(text)}", ""]
+        lines += [f"**⚠ Intake:** {quote_line(text)}", ""]
+    lines += _pivot_notice(draft)
     lines += _findings(draft)
     lines += [
-        f"## {quote(article.title)}",
+        f"## {quote_line(article.title)}",
         "",
-        f"- **Outlet:** {outlet} — approved by {article.approved_by} at {article.approved_at}",
-        f"- **Source article:** {article.source_url or 'no link given'}",
+        f"- **Outlet:** {quote_line(outlet)} — approved by {quote_line(article.approved_by)} "
+        f"at {quote_line(article.approved_at)}",
+        f"- **Source article:** {quote_line(article.source_url) if article.source_url else 'no link given'}",
+        *([f"- **Image:** {quote_line(article.image)}"
+           + (f" — caption: {quote_line(article.image_caption)}" if article.image_caption else "")]
+          if article.image else []),
         f"- **Article:** `{article_id}` revision `{revision}` · attempt {attempt}",
         f"- **Model:** {draft.model_name} ({draft.model_version})",
         "",

@@ -115,9 +115,11 @@ def _notice(kind: str, subject: str, text: str, link: str, article_id: str, revi
 
 
 def review_opened(subject: str, link: str, article_id: str, revision: str, language: str, attempt: int,
-                  reviewers: Sequence[str], deadline: str, problems: Sequence[str] = ()) -> Notice:
+                  reviewers: Sequence[str], deadline: str, problems: Sequence[str] = (), reopened: str = "") -> Notice:
+    """``reopened``: why the same attempt opens again (e.g. an answer Airflow lost), said first."""
     why = f" It needs a fix: {' '.join(problems)}" if problems else ""
-    text = (f"A {language} translation waits for review by {', '.join(reviewers)} (attempt {attempt}), "
+    again = f"{reopened} " if reopened else ""
+    text = (f"{again}A {language} translation waits for review by {', '.join(reviewers)} (attempt {attempt}), "
             f"answer by {deadline or 'no deadline'}.{why}")
     return _notice(REVIEW_OPENED, f"Review waiting: {subject}", text, link, article_id, revision, language,
                    attempt, reviewers)

@@ -24,7 +24,13 @@ from foreigndesk.core.drafts import GLOSSARY_FINDINGS
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)", re.MULTILINE)
 _LINK_TARGET = re.compile(r"(!?)\[([^\]\n]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
-_BARE_URL = re.compile(r"(?<![(<\[])\bhttps?://[^\s)<>\]]+")
+_BARE_URL = re.compile(r"(?<![(<\[])\bhttps?://[^\s)<>\]\"'`]+")
+#: Raw HTML is never a link in any output (it is removed at intake and escaped on output), so a URL
+#: inside it is not one the translation must keep: the check that says "remove the <iframe>" and the
+#: check that says "put its URL back" must never both fire. Active elements go with their content.
+_RAW_ELEMENTS = ("script", "style", "iframe", "object", "embed", "video", "audio")
+_RAW_OPEN = re.compile(r"<(" + "|".join(_RAW_ELEMENTS) + r")\b", re.IGNORECASE)
+_RAW_TAG = re.compile(r"<!--.*?(?:-->|\Z)|</?[A-Za-z][A-Za-z0-9-]*(?=[\s/>])[^<>]*>", re.DOTALL)
 _OPEN_LINK = re.compile(r"\]\((?![^)\n]*\))")
 _SCRIPT = re.compile(r"<\s*(script|iframe|object|embed)\b", re.IGNORECASE)
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -78,8 +84,30 @@ def edit_distance(machine: str, final: str) -> int:
     return total
 
 
+def without_raw_html(markdown: str) -> str:
+    """The text with its raw HTML taken out (autolinks like ``<https://…>`` are Markdown, and stay)."""
+    if "<" not in markdown:
+        return markdown
+    lower, kept, position = markdown.lower(), [], 0
+    for match in _RAW_OPEN.finditer(markdown):
+        if match.start() < position:
+            continue
+        end = lower.find(f"</{match.group(1).lower()}", match.end())  # one find per element: linear overall
+        if end < 0:
+            break  # unclosed: its tags go below, one by one
+        closed = markdown.find(">", end)
+        kept.append(markdown[position : match.start()])
+        position = closed + 1 if closed >= 0 else len(markdown)
+    kept.append(markdown[position:])
+    return _RAW_TAG.sub(" ", " ".join(kept))
+
+
 def urls(markdown: str) -> dict[str, str]:
-    """Every link and image target in a Markdown text, with what it is ("link" or "image")."""
+    """Every link and image target in a Markdown text, with what it is ("link" or "image").
+
+    URLs written inside raw HTML are not links of the text (see ``_RAW_ELEMENT``) and are not counted.
+    """
+    markdown = without_raw_html(markdown)
     found: dict[str, str] = {}
     for bang, _, target in _LINK_TARGET.findall(markdown):
         found.setdefault(target, "image" if bang else "link")

@@ -42,7 +42,7 @@ from foreigndesk.core.drafts import load_draft
 from foreigndesk.core.revisions import load_revision, newer_revisions, revisions_of
 from foreigndesk.core.store import Store
 from foreigndesk.review import notify
-from foreigndesk.review.form import ReviewForm, build_form, subject_for
+from foreigndesk.review.form import LOST_ANSWER_NOTICE, ReviewForm, build_form, subject_for
 from foreigndesk.review.notify import NoticeChannel
 from foreigndesk.review.postedit import check_edit, edit_distance, tokens
 
@@ -84,15 +84,30 @@ def plan_review(store: Store, article_id: str, revision: str, language: str, ent
     return None
 
 
+@dataclass(frozen=True)
+class TaskPlace:
+    """The Airflow task instance a review waits in: run, task, map index."""
+
+    run_id: str
+    task_id: str
+    map_index: int = -1
+
+
 def open_review(
     store: Store, article_id: str, revision: str, language: str, plan: ReviewPlan, form: ReviewForm,
-    opened_at: str, link: str = "", deadline: str = "",
+    opened_at: str, link: str = "", deadline: str = "", where: TaskPlace | None = None,
 ) -> ReviewRequest:
-    """Record that an attempt is open (status and review times are derived from it)."""
+    """Record that an attempt is open (status and review times are derived from it).
+
+    A task that opens the same attempt again (a retry, a cleared task) finds the
+    first request and keeps it: the attempt was opened once.
+    """
+    place = where or TaskPlace("", "")
     request = ReviewRequest(
         article_id=article_id, revision=revision, language=language, attempt=plan.attempt,
         opened_at=opened_at, reviewers=list(form.assigned_users), link=link, deadline=deadline,
         problems=list(form.problems), prefilled_from=plan.fix_of.attempt if plan.fix_of else 0,
+        run_id=place.run_id, task_id=place.task_id, map_index=place.map_index,
     )
     key = request_key(article_id, revision, language, plan.attempt)
     if not records.write_once(store, key, request):
@@ -175,29 +190,39 @@ class OpenedRound:
 
     form: ReviewForm
     request: ReviewRequest
+    #: Re-opened because an answer to this attempt may have been lost (see :func:`open_round`).
+    lost_answer: bool = False
 
 
 def open_round(
     store: Store, article_id: str, revision: str, language: str, round: int,
     reviewers: Mapping[str, list[str]] | None, opened_at: datetime, timeout: timedelta, link: str,
+    where: TaskPlace | None = None, lost_answer: bool = False,
 ) -> OpenedRound | None:
     """Open the round's review (None: nothing to ask, the recorded decision stands).
 
     Round 1 opens a first review; later rounds open only to fix a "needs fix"
     (see :func:`plan_review`). Tell the desk with :func:`announce` once the form
-    can really be answered.
+    can really be answered. ``lost_answer``: an answer to this very attempt was
+    given but never reached the desk (Airflow failed the task and its answer was lost); the
+    form says so in one line, pre-filled as before.
     """
     if superseded_now(store, article_id, revision, language, opened_at.isoformat()) is not None:
         return None
     plan = plan_review(store, article_id, revision, language, entry=round == 1)
     if plan is None:
         return None
-    form = build_form(store, article_id, revision, language, reviewers, plan.fix_of, plan.attempt)
+    form = build_form(store, article_id, revision, language, reviewers, plan.fix_of, plan.attempt, lost_answer)
     request = open_review(store, article_id, revision, language, plan, form, opened_at.isoformat(), link,
-                          (opened_at + timeout).isoformat())
+                          (opened_at + timeout).isoformat(), where)
     if store.exists(decision_key(article_id, revision, language, request.attempt)):
         return None  # closed (superseded) between the plan and the request: nothing to ask
-    return OpenedRound(form, request)
+    return OpenedRound(form, request, lost_answer)
+
+
+def latest_decision(store: Store, article_id: str, revision: str, language: str) -> Decision | None:
+    decisions = decisions_for(store, article_id, revision, language)
+    return decisions[-1] if decisions else None
 
 
 def announce(opened: OpenedRound, notices: Sequence[NoticeChannel]) -> list[str]:
@@ -205,7 +230,8 @@ def announce(opened: OpenedRound, notices: Sequence[NoticeChannel]) -> list[str]
     request = opened.request
     return notify.send_all(notices, notify.review_opened(
         opened.form.subject, request.link, request.article_id, request.revision, request.language,
-        request.attempt, request.reviewers, request.deadline, opened.form.problems))
+        request.attempt, request.reviewers, request.deadline, opened.form.problems,
+        LOST_ANSWER_NOTICE if opened.lost_answer else ""))
 
 
 def expire_round(

@@ -85,11 +85,14 @@ LANGUAGE_NAMES = {"vi": "Vietnamese", "en": "English", "zh": "Chinese", "ko": "K
 # --- Public API -----------------------------------------------------------------
 
 
-def build_demo_package(from_code: str, to_code: str, out_dir: Path) -> Path:
+def build_demo_package(from_code: str, to_code: str, out_dir: Path, lexicon: dict[str, str] | None = None,
+                       version: str = DEMO_PACKAGE_VERSION) -> Path:
     """Write ``translate-<from>_<to>-demo.argosmodel`` into ``out_dir`` and return its path.
 
     Deterministic: two builds give byte-identical zips (fixed timestamps and
-    order), so they translate identically.
+    order), so they translate identically. ``lexicon`` (default: the pair's entry in
+    ``LEXICONS``) and ``version`` build a variant — a candidate that is better or
+    worse on purpose, for trying ``foreigndesk models compare``.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -97,7 +100,7 @@ def build_demo_package(from_code: str, to_code: str, out_dir: Path) -> Path:
     target = out_dir / f"{folder}.argosmodel"
     with tempfile.TemporaryDirectory(prefix="foreigndesk-demo-") as scratch:
         root = Path(scratch) / folder
-        _write_package_tree(from_code, to_code, root)
+        _write_package_tree(from_code, to_code, root, lexicon, version)
         _zip_folder(root, target)
     return target
 
@@ -127,10 +130,10 @@ def _language_name(code: str) -> str:
     return LANGUAGE_NAMES.get(code, code)
 
 
-def _metadata(from_code: str, to_code: str) -> dict:
+def _metadata(from_code: str, to_code: str, version: str = DEMO_PACKAGE_VERSION) -> dict:
     """Argos reads from/to codes and names, type and version; the rest is for people."""
     return {
-        "package_version": DEMO_PACKAGE_VERSION,
+        "package_version": version,
         "argos_version": ARGOS_VERSION,
         "type": "translate",
         "from_code": from_code,
@@ -144,8 +147,7 @@ def _metadata(from_code: str, to_code: str) -> dict:
     }
 
 
-def _readme(from_code: str, to_code: str) -> str:
-    lexicon = LEXICONS.get((from_code, to_code), {})
+def _readme(from_code: str, to_code: str, lexicon: dict[str, str]) -> str:
     lines = [
         f"# foreigndesk DEMO {from_code}→{to_code} — not a real translation",
         "",
@@ -157,18 +159,19 @@ def _readme(from_code: str, to_code: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write_package_tree(from_code: str, to_code: str, root: Path) -> None:
+def _write_package_tree(from_code: str, to_code: str, root: Path, lexicon: dict[str, str] | None = None,
+                        version: str = DEMO_PACKAGE_VERSION) -> None:
     """Everything Argos expects in the package's single top-level folder."""
-    lexicon = LEXICONS.get((from_code, to_code), {})
+    lexicon = LEXICONS.get((from_code, to_code), {}) if lexicon is None else lexicon
     if len(lexicon) > MAX_LEXICON:
         raise ValueError(f"{from_code}→{to_code}: at most {MAX_LEXICON} lexicon entries fit the demo model")
     root.mkdir(parents=True)
     (root / "metadata.json").write_text(
-        json.dumps(_metadata(from_code, to_code), ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+        json.dumps(_metadata(from_code, to_code, version), ensure_ascii=False, indent=2, sort_keys=True) + "\n",
         encoding="utf-8",
     )
-    (root / "README.md").write_text(_readme(from_code, to_code), encoding="utf-8")
-    spm_bytes = sentencepiece_model()
+    (root / "README.md").write_text(_readme(from_code, to_code, lexicon), encoding="utf-8")
+    spm_bytes = sentencepiece_model(lexicon)
     (root / "sentencepiece.model").write_bytes(spm_bytes)
     pieces = pieces_of(spm_bytes)
     save_ctranslate2_model(pieces, lexicon_ids(pieces, lexicon), root / "model")

@@ -85,15 +85,15 @@ def _piece(word: str) -> str:
     return "▁" + word.replace(" ", "▁")
 
 
-def _user_symbols() -> list[str]:
-    """Every lexicon word of every pair, so all demo packages tokenize alike (pivots too)."""
-    words = {word for lexicon in LEXICONS.values() for item in lexicon.items() for word in item}
+def _user_symbols(extra: dict[str, str] | None = None) -> list[str]:
+    """Every lexicon word of every pair, so all demo packages tokenize alike (pivots too), and a variant's own."""
+    words = {word for lexicon in [*LEXICONS.values(), extra or {}] for item in lexicon.items() for word in item}
     return sorted(_piece(word) for word in words)
 
 
-def sentencepiece_model() -> bytes:
-    """The shared tokenizer for the current LEXICONS (trained once per process)."""
-    return _train_sentencepiece(tuple(_user_symbols()))
+def sentencepiece_model(extra: dict[str, str] | None = None) -> bytes:
+    """The shared tokenizer for the current LEXICONS (trained once per process), with a variant's words."""
+    return _train_sentencepiece(tuple(_user_symbols(extra)))
 
 
 @functools.lru_cache(maxsize=4)

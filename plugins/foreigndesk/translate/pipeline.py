@@ -24,7 +24,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from foreigndesk.core import records
 from foreigndesk.core.drafts import Draft, draft_key, load_draft
@@ -297,7 +297,7 @@ def _applied_terms(unit_terms, lang: str) -> list[dict[str, str]]:
 # --- drafts ---------------------------------------------------------------------------------------
 
 
-def _make_draft(article: Registered, translation: Translation) -> Draft:
+def _make_draft(article: Registered, translation: Translation, pivot: dict[str, Any] | None = None) -> Draft:
     models = translation.models
     return Draft(
         article_id=article.article_id,
@@ -316,6 +316,7 @@ def _make_draft(article: Registered, translation: Translation) -> Draft:
         glossary_terms=translation.glossary_terms,
         source_units=translation.source_units,
         units=translation.units,
+        pivot=dict(pivot or {}),
     )
 
 
@@ -328,12 +329,14 @@ def translate_revision(
     memory: Memory | None = None,
     style: PlaceholderStyle | None = None,
     languages: Sequence[str] | None = None,
+    pivot: dict[str, Any] | None = None,
 ) -> list[Draft]:
     """Write a draft for every language the article asks for and the desk translates into.
 
     ``languages`` (default: ``FOREIGNDESK_LANGUAGES``) limits what is translated: an
     article asking for Korean on a desk configured for English and Chinese gets no
     Korean draft, and so no Korean review. Drafts already written are reused.
+    ``pivot`` is recorded in the drafts written (``Draft.pivot``: the human pivot's provenance).
     Glossary, memory and placeholder style default to the desk's settings and store.
     After a crash between two drafts, the missing languages are translated again from
     the source (the English pivot included), so every draft has the same provenance.
@@ -358,7 +361,7 @@ def translate_revision(
         memory = memory if memory is not None else TranslationMemory(store)
         translations = translate_texts([source], engine, glossary, memory, style)[0]
         for lang in missing:
-            draft = _make_draft(article, translations[lang])
+            draft = _make_draft(article, translations[lang], pivot)
             if not records.write_once(store, draft_key(article_id, revision, lang), draft):
                 draft = load_draft(store, article_id, revision, lang)
             done[lang] = draft

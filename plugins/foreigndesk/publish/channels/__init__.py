@@ -111,6 +111,15 @@ class NotSent(ChannelError):
     """Nothing reached the channel (connection refused, bad credentials): safe to send again later."""
 
 
+class ChannelDown(NotSent):
+    """The whole channel is unusable (token expired or revoked, 401/403, its endpoint answers 404).
+
+    Nothing was carried out, and nothing about the item is wrong: the runner stops
+    calling the channel for the run, leaves its items pending and fails the run with
+    the reason (``foreigndesk status`` shows it) — it never marks the items failed.
+    """
+
+
 class RateLimited(NotSent):
     """429: the channel asks us to wait ``retry_after`` seconds before calling it again."""
 

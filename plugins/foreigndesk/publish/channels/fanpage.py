@@ -1,10 +1,13 @@
 """Channel 4: the Dynamic Thainguyen fanpage — Graph API page posts.
 
 A first revision is ``POST /{page-id}/feed`` with ``message`` (title + summary)
-and ``link`` (the article's web page). The Graph API has no idempotency key and
-a 500 can still have posted (docs/publishing.md), so after an ambiguous failure the
-runner asks :meth:`FanpageChannel.find`, which reads
-``GET /{page-id}/feed?fields=id,message,link`` and matches on the link.
+and ``link`` (the article's web page, with the desk's marker ``?fdref=<token>``). The
+Graph API has no idempotency key and a 500 can still have posted (docs/publishing.md),
+so after an ambiguous failure the runner asks :meth:`FanpageChannel.find`, which reads
+``GET /{page-id}/feed?fields=id,message,link,from`` and counts a post only when it is
+the page's own (``from.id`` is the page) **and** its link carries the desk's marker for
+this article and language. A visitor who shares the same article on the page posts the
+same URL, but never as the page: it is never taken for the desk's post.
 
 A later revision **updates the existing post in place** (``POST /{post-id}``
 with the new ``message``; the link — the same web page URL — stays): followers
@@ -14,7 +17,9 @@ update is idempotent, and ``find`` for it checks the post's message.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 from foreigndesk.publish.channels import Ambiguous, Catalogue, PermanentError, Publication
@@ -34,6 +39,34 @@ class FanpageConfig:
     pages_to_search: int = 5
 
 
+#: The query parameter that carries the desk's marker on every link the desk posts.
+MARKER_PARAM = "fdref"
+
+
+def marker(page_id: str, item: Publication) -> str:
+    """The desk's token for one (article, language) on one page: the same for every revision."""
+    return hashlib.sha256(f"{page_id}\n{item.article_id}\n{item.language}".encode()).hexdigest()[:16]
+
+
+def marked_link(page_id: str, item: Publication) -> str:
+    """The link the desk posts: the article's page with the marker in the query (readers land on the same page)."""
+    joiner = "&" if "?" in item.url else "?"
+    return f"{item.url}{joiner}{MARKER_PARAM}={marker(page_id, item)}"
+
+
+def is_desk_post(post: object, page_id: str, item: Publication) -> bool:
+    """The page's own post (``from.id``) whose link carries this item's marker."""
+    if not isinstance(post, dict) or not post.get("id"):
+        return False
+    author = post.get("from")
+    if not isinstance(author, dict) or str(author.get("id")) != str(page_id):
+        return False
+    link = post.get("link")
+    if not isinstance(link, str):
+        return False
+    return parse_qs(urlsplit(link).query).get(MARKER_PARAM) == [marker(page_id, item)]
+
+
 def message(item: Publication) -> str:
     summary = public_summary(item)
     return f"{item.title}\n\n{summary}" if summary else item.title
@@ -49,9 +82,9 @@ class FanpageChannel:
         self.base = config.base_url.rstrip("/")
         self.secrets = (config.token,)
 
-    def _call(self, method: str, url: str, what: str, **kwargs: object) -> object:
+    def _call(self, method: str, url: str, what: str, endpoint: bool = False, **kwargs: object) -> object:
         response = call(self.session, method, url, headers={"Authorization": f"Bearer {self.config.token}"},
-                        secrets=self.secrets, timeout=self.config.timeout, what=what, **kwargs)
+                        secrets=self.secrets, timeout=self.config.timeout, what=what, endpoint=endpoint, **kwargs)
         return json_of(response, secrets=self.secrets, what=what)
 
     def send(self, item: Publication, previous_id: str | None) -> str:
@@ -62,8 +95,8 @@ class FanpageChannel:
                 raise Ambiguous(f"{what}: the answer did not say success")
             return previous_id
         what = f"fanpage post of {item.article_id} {item.language}"
-        body = self._call("POST", f"{self.base}/{self.config.page_id}/feed", what,
-                          data={"message": message(item), "link": item.url})
+        body = self._call("POST", f"{self.base}/{self.config.page_id}/feed", what, endpoint=True,
+                          data={"message": message(item), "link": marked_link(self.config.page_id, item)})
         post_id = body.get("id") if isinstance(body, dict) else None
         if not isinstance(post_id, str) or not post_id:
             raise Ambiguous(f"{what}: the answer carried no post id")
@@ -73,7 +106,7 @@ class FanpageChannel:
         if previous_id:
             what = f"fanpage check of post {previous_id}"
             try:
-                body = self._call("GET", f"{self.base}/{previous_id}", what, params={"fields": "id,message"})
+                body = self._call("GET", f"{self.base}/{previous_id}", what, params={"fields": "id,message,from"})
             except PermanentError as error:
                 if error.status in (400, 404):  # Graph API answers 400 "does not exist" for a deleted post
                     return None
@@ -81,15 +114,15 @@ class FanpageChannel:
             return previous_id if isinstance(body, dict) and body.get("message") == message(item) else None
         what = f"fanpage search for {item.url}"
         url: str | None = f"{self.base}/{self.config.page_id}/feed"
-        params: dict[str, str] | None = {"fields": "id,message,link", "limit": "100"}
+        params: dict[str, str] | None = {"fields": "id,message,link,from", "limit": "100"}
         for _page in range(self.config.pages_to_search):
             if not url:
                 break
-            body = self._call("GET", url, what, params=params)
+            body = self._call("GET", url, what, endpoint=True, params=params)
             if not isinstance(body, dict):
                 raise Ambiguous(f"{what}: the answer is not a JSON object")
             for post in body.get("data") or []:
-                if isinstance(post, dict) and post.get("link") == item.url and post.get("id"):
+                if is_desk_post(post, self.config.page_id, item):
                     return str(post["id"])
             url, params = (body.get("paging") or {}).get("next"), None
         return None

@@ -16,7 +16,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
-from foreigndesk.publish.channels import Ambiguous, NotSent, PermanentError, RateLimited, redact
+from foreigndesk.publish.channels import Ambiguous, ChannelDown, NotSent, PermanentError, RateLimited, redact
+from foreigndesk.publish.policies import channel_wide_reason
 from urllib3.exceptions import NewConnectionError
 
 DEFAULT_RETRY_AFTER = 60.0
@@ -59,9 +60,14 @@ def call(
     secrets: Sequence[str],
     timeout: float,
     what: str,
+    endpoint: bool = False,
     **kwargs: Any,
 ) -> requests.Response:
-    """Make one request; return a 2xx response or raise the :mod:`foreigndesk.channels` error that fits."""
+    """Make one request; return a 2xx response or raise the :mod:`foreigndesk.channels` error that fits.
+
+    ``endpoint`` says the URL is the channel's own endpoint (where items are posted or
+    listed), so a 404 there is the channel's problem (:class:`ChannelDown`), not the item's.
+    """
     try:
         response = session.request(method, url, timeout=timeout, **kwargs)
     except requests.RequestException as error:
@@ -75,8 +81,14 @@ def call(
     detail = redact(f"{what}: HTTP {status}{_excerpt(response)}", secrets)
     if status == 429:
         raise RateLimited(detail, retry_after_seconds(response.headers.get("Retry-After")))
-    if status in (401, 403):
-        raise NotSent(f"{detail} (check the connection's token)", status)
+    if 400 <= status < 500 and status not in (408, 429):
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        wide = channel_wide_reason(status, body, endpoint)
+        if wide:
+            raise ChannelDown(f"{detail} — {wide}", status)
     if status == 408 or status >= 500:
         raise Ambiguous(detail, status)
     raise PermanentError(detail, status)

@@ -70,7 +70,8 @@ class PortalPushChannel:
     def send(self, item: Publication, previous_id: str | None) -> str:
         what = f"portal push of {idempotency_key(item)}"
         response = call(self.session, "POST", self.config.url, json=payload(item, self.site_url),
-                        headers=self._headers(item), secrets=self.secrets, timeout=self.config.timeout, what=what)
+                        headers=self._headers(item), secrets=self.secrets, timeout=self.config.timeout, what=what,
+                        endpoint=True)
         return self._id(response, what)
 
     def find(self, item: Publication, previous_id: str | None) -> str | None:

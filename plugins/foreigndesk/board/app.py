@@ -1,0 +1,242 @@
+"""The board's web app (FastAPI): pages, their JSON, the SVG figures and the desk chief's actions.
+
+Authentication is handed in: ``viewer`` is a FastAPI dependency that returns
+the logged-in :class:`Viewer` or raises (401 anonymous, 403 not allowed). The
+Airflow plugin (``plugins/foreigndesk_board.py``) builds it from Airflow's own
+login; tests and the benchmark can build the same app with another. Every
+route depends on it; the actions also require ``Viewer.is_chief``. There is no
+route without a check (FastAPI's own /docs and /openapi.json are switched off).
+"""
+
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from foreigndesk.board import i18n, pages, query, states
+from foreigndesk.board.actions import DONE, REFUSED, RETRY, WITHDRAW, ActionRequest, DeskAction, actions_of, perform
+from foreigndesk.core.settings import Settings
+from foreigndesk.core.store import Store, StoreError
+
+
+@dataclass(frozen=True)
+class Viewer:
+    name: str
+    is_chief: bool
+
+
+@dataclass
+class Desk:
+    """What the app reads: the settings, a way to open the store, and the record copies kept between requests."""
+
+    settings: Settings
+    open_store: Callable[[], Store]
+    reader: query.Reader = dataclasses.field(default_factory=query.Reader)
+    #: Airflow's word on the open reviews' tasks (None: the records alone, every open review shown waiting).
+    task_states: query.TaskStates | None = None
+    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+
+
+ACTION_STATUS = {DONE: 200, REFUSED: 409}
+CHART_NAMES = ("flow", "review", "effort", "qa", "failures")
+
+
+def _filters(outlet: str, language: str, state: str, period: int, q: str) -> query.Filters:
+    if period not in query.PERIODS:
+        raise HTTPException(422, f"period must be one of {list(query.PERIODS)} (days)")
+    if state and state not in states.BY_ID:
+        raise HTTPException(422, f"state must be one of {sorted(states.BY_ID)}")
+    return query.Filters(outlet, language, state, period, q[:200])
+
+
+def _state_json(value: Any) -> Any:
+    if isinstance(value, states.State):
+        return value.id
+    if isinstance(value, dict):
+        return {k: _state_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_state_json(v) for v in value]
+    return value
+
+
+def row_json(row: query.Row) -> dict:
+    cells = []
+    for cell in row.cells:
+        data = {f.name: getattr(cell, f.name) for f in dataclasses.fields(cell)}
+        data["channels"] = [{f.name: getattr(c, f.name) for f in dataclasses.fields(c)} for c in cell.channels]
+        data["decisions"] = [dataclasses.asdict(d) for d in cell.decisions]
+        data["draft"] = dataclasses.asdict(cell.draft) if cell.draft else None
+        data["request"] = dataclasses.asdict(cell.request) if cell.request else None
+        cells.append(_state_json(data))
+    return {"article": dataclasses.asdict(row.article), "latest": row.latest, "cells": cells}
+
+
+def create_app(desk: Desk, viewer: Callable[..., Any]) -> FastAPI:
+    app = FastAPI(title="foreigndesk board", docs_url=None, redoc_url=None, openapi_url=None)
+    settings = desk.settings
+    zone = ZoneInfo(settings.timezone)
+    Who = Annotated[Viewer, Depends(viewer)]
+
+    def chief(request: Request, who: Who) -> Viewer:
+        """Actions: the desk chief only, and only from a page of this site (no cross-site form posts)."""
+        if not who.is_chief:
+            raise HTTPException(403, f"{who.name} is not a desk chief (admin): only admins act on the board")
+        origin = request.headers.get("origin")
+        if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host", ""):
+            raise HTTPException(403, "cross-site action refused")
+        return who
+
+    Chief = Annotated[Viewer, Depends(chief)]
+
+    @app.exception_handler(HTTPException)
+    async def _refusal(request: Request, error: HTTPException) -> Response:
+        if "text/html" in request.headers.get("accept", "") and error.status_code in (401, 403):
+            login = "/auth/login?next=" + str(request.url.path)
+            text = ("Đăng nhập Airflow để xem bảng điều phối / Log in to Airflow to see the desk board"
+                    if error.status_code == 401 else
+                    "Bạn không có quyền làm việc này / You are not allowed to do this")
+            return HTMLResponse(f'<!doctype html><meta charset="utf-8"><p>{text}. <a href="{login}" target="_top">'
+                                f"Login</a></p>", status_code=error.status_code)
+        return await http_exception_handler(request, error)
+
+    def view_of(request: Request, who: Viewer) -> pages.View:
+        ui = i18n.choose(request.query_params.get("ui"), request.cookies.get(i18n.COOKIE),
+                         request.headers.get("accept-language"))
+        base = request.scope.get("root_path", "").rstrip("/")
+        kept = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "ui"])
+        return pages.View(ui, who.name, who.is_chief, base, zone, desk.clock(), settings.outlets, settings.languages,
+                          kept)
+
+    def html(request: Request, view: pages.View, text: str, status: int = 200) -> HTMLResponse:
+        response = HTMLResponse(text, status_code=status)
+        if request.query_params.get("ui") in i18n.UI_LANGUAGES:
+            response.set_cookie(i18n.COOKIE, view.ui, max_age=365 * 86400, samesite="lax", httponly=True)
+        return response
+
+    def board_rows(filters: query.Filters, now: datetime) -> tuple[list[query.Row], list[query.Row]]:
+        store = desk.open_store()
+        since = query.period_start(now, max(filters.period_days, query.MY_REVIEWS_LOOKBACK.days))
+        everything = query.collect_rows(store, desk.reader, since, task_states=desk.task_states)
+        start = query.period_start(now, filters.period_days)
+        in_period = [row for row in everything if query.parse_moment(row.article.registered_at) >= start
+                     or any(query.parse_moment(d.decided_at) >= start for cell in row.cells for d in cell.decisions)]
+        return everything, query.filter_rows(in_period, filters)
+
+    def board_model(filters: query.Filters, who: Viewer) -> dict[str, Any]:
+        now = desk.clock()
+        everything, rows = board_rows(filters, now)
+        return {"now": now, "rows": rows, "counts": query.state_counts(rows),
+                "mine": query.my_reviews(everything, who.name),
+                "charts": query.chart_data(rows, query.period_start(now, filters.period_days), now, settings.languages)}
+
+    FilterArgs = dict(outlet=Query(""), language=Query(""), state=Query(""), period=Query(query.DEFAULT_PERIOD),
+                      q=Query(""))
+
+    @app.get("/", response_class=HTMLResponse)
+    def board(request: Request, who: Who, outlet: str = FilterArgs["outlet"], language: str = FilterArgs["language"],
+              state: str = FilterArgs["state"], period: int = FilterArgs["period"], q: str = FilterArgs["q"],
+              page: int = 1) -> HTMLResponse:
+        filters = _filters(outlet, language, state, period, q)
+        model = board_model(filters, who)
+        view = view_of(request, who)
+        return html(request, view, pages.board_page(view, filters, model["rows"], model["counts"], model["mine"],
+                                                    model["charts"], page))
+
+    @app.get("/api/board")
+    def board_json(who: Who, outlet: str = FilterArgs["outlet"], language: str = FilterArgs["language"],
+                   state: str = FilterArgs["state"], period: int = FilterArgs["period"], q: str = FilterArgs["q"]
+                   ) -> JSONResponse:
+        filters = _filters(outlet, language, state, period, q)
+        model = board_model(filters, who)
+        return JSONResponse({
+            "generated_at": model["now"].isoformat(), "user": who.name, "is_chief": who.is_chief,
+            "counts": model["counts"], "rows": [row_json(row) for row in model["rows"]],
+            "my_reviews": [{"article_id": r.article.article_id, "revision": r.article.revision, "title": r.article.title,
+                            "language": r.language, "attempt": r.attempt, "opened_at": r.opened_at, "link": r.link}
+                           for r in model["mine"]],
+        })
+
+    @app.get("/api/mine")
+    def mine_json(who: Who) -> JSONResponse:
+        now = desk.clock()
+        everything = query.collect_rows(desk.open_store(), desk.reader, query.period_start(
+            now, query.MY_REVIEWS_LOOKBACK.days), task_states=desk.task_states)
+        return JSONResponse([{"article_id": r.article.article_id, "revision": r.article.revision,
+                              "title": r.article.title, "language": r.language, "attempt": r.attempt,
+                              "opened_at": r.opened_at, "link": r.link} for r in query.my_reviews(everything, who.name)])
+
+    @app.get("/api/charts")
+    def charts_json(who: Who, outlet: str = FilterArgs["outlet"], language: str = FilterArgs["language"],
+                    state: str = FilterArgs["state"], period: int = FilterArgs["period"], q: str = FilterArgs["q"]
+                    ) -> JSONResponse:
+        data = board_model(_filters(outlet, language, state, period, q), who)["charts"]
+        payload = dataclasses.asdict(data)
+        payload["effort"] = [{"language": lang, "model": model, "effort": value}
+                             for (lang, model), value in data.effort.items()]
+        return JSONResponse(payload)
+
+    @app.get("/chart/{name}.svg")
+    def chart_svg(name: str, request: Request, who: Who, period: int = FilterArgs["period"],
+                  outlet: str = FilterArgs["outlet"], language: str = FilterArgs["language"]) -> Response:
+        if name not in CHART_NAMES:
+            raise HTTPException(404, f"no chart {name!r}; charts: {', '.join(CHART_NAMES)}")
+        data = board_model(_filters(outlet, language, "", period, ""), who)["charts"]
+        svg = pages.chart_svgs(data, view_of(request, who))[name]
+        return Response(svg, media_type="image/svg+xml")
+
+    def history_of(article_id: str) -> tuple[Store, query.History]:
+        store = desk.open_store()
+        try:
+            revisions = query.revisions_of(store, desk.reader, article_id)
+        except StoreError:
+            revisions = []
+        if not revisions:
+            raise HTTPException(404, f"no article {article_id!r} in the store")
+        return store, query.article_history(store, desk.reader, revisions)
+
+    def article_html(request: Request, who: Viewer, article_id: str, done: DeskAction | None = None,
+                     status: int = 200) -> HTMLResponse:
+        store, history = history_of(article_id)
+        view = view_of(request, who)
+        return html(request, view, pages.history_page(view, history, actions_of(store, article_id), done), status)
+
+    @app.get("/article/{article_id}", response_class=HTMLResponse)
+    def article(article_id: str, request: Request, who: Who) -> HTMLResponse:
+        return article_html(request, who, article_id)
+
+    @app.get("/api/article/{article_id}")
+    def article_json(article_id: str, who: Who) -> JSONResponse:
+        store, history = history_of(article_id)
+        return JSONResponse({"revisions": [dataclasses.asdict(a) for a in history.revisions],
+                             "rows": [row_json(row) for row in history.rows],
+                             "actions": [dataclasses.asdict(a) for a in actions_of(store, article_id)]})
+
+    def act(request: Request, who: Viewer, action: ActionRequest) -> Response:
+        history_of(action.article_id)  # 404 for an article the store does not hold
+        done = perform(desk.open_store(), action, who.name, desk.clock())
+        status = ACTION_STATUS.get(done.outcome, 501)
+        if "application/json" in request.headers.get("accept", ""):
+            return JSONResponse(dataclasses.asdict(done), status_code=status)
+        return article_html(request, who, action.article_id, done, status)
+
+    @app.post("/actions/retry")
+    def retry(request: Request, who: Chief, article_id: Annotated[str, Form()], revision: Annotated[str, Form()],
+              language: Annotated[str, Form()], channel: Annotated[str, Form()]) -> Response:
+        return act(request, who, ActionRequest(RETRY, article_id, language, channel, revision))
+
+    @app.post("/actions/withdraw")
+    def withdraw(request: Request, who: Chief, article_id: Annotated[str, Form()], reason: Annotated[str, Form()],
+                 language: Annotated[str, Form()] = "") -> Response:
+        if not reason.strip():
+            raise HTTPException(422, "a withdrawal needs a reason; say why the article comes down")
+        return act(request, who, ActionRequest(WITHDRAW, article_id, language, reason=reason.strip()[:500]))
+
+    return app
