@@ -26,6 +26,7 @@ from foreigndesk.publish.channels.portal_push import PortalPushChannel, PushConf
 from foreigndesk.publish.channels.web import WebChannel
 from foreigndesk.publish.policies import RetryPolicy
 from foreigndesk.publish.run import publish
+from foreigndesk.publish.withdrawals import withdraw
 
 CHANNELS = ("portal-feed", "web", "portal-push", "fanpage")
 REMOTE = ("portal-push", "fanpage")
@@ -102,6 +103,23 @@ class Rig:
         return publish(self.store, self.settings, [self.channel()], policy=kwargs.pop("policy", FAST),
                        sleep=self.sleep, **kwargs)
 
+    def withdraw(self, article_id: str, **kwargs):
+        kwargs.setdefault("who", "desk-chief")
+        kwargs.setdefault("reason", "a court order")
+        return withdraw(self.store, self.settings.site_url, [self.channel()], article_id,
+                        policy=kwargs.pop("policy", FAST), **kwargs)
+
+    def notices(self) -> dict[tuple[str, str], str]:
+        """Web pages that became withdrawal notices: (article, language) -> the page's text."""
+        found = {}
+        for key in self.store.list("web/"):
+            if key.endswith(".html") and not key.endswith("/index.html"):
+                data = self.store.read(key)
+                if b"foreigndesk:withdrawn" in data:
+                    _, language, name = key.split("/")
+                    found[(name[:-5], language)] = "".join(parse_page(data).text)
+        return found
+
     # -- what readers see: (article_id, language) -> list of (remote id, revision-or-text)
     def observed(self) -> dict[tuple[str, str], list[tuple[str, str]]]:
         seen: dict[tuple[str, str], list[tuple[str, str]]] = {}
@@ -116,6 +134,8 @@ class Rig:
                 if key.endswith(".html") and not key.endswith("/index.html"):
                     _, language, name = key.split("/")
                     page = parse_page(self.store.read(key))
+                    if page.meta("foreigndesk:withdrawn"):
+                        continue  # a withdrawal notice: see notices()
                     url = page.meta("og:url")[0]
                     seen.setdefault((name[:-5], language), []).append((url, "".join(page.text)))
         elif self.name == "portal-push":

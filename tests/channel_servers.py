@@ -2,11 +2,12 @@
 
 ``GraphServer`` speaks the part of the Facebook Graph API the fanpage channel
 uses (``POST /{page-id}/feed``, ``GET /{page-id}/feed?fields=id,message,link``
-with paging, ``POST /{post-id}``, ``GET /{post-id}``). ``PortalServer`` speaks
-the desk's own push contract (docs/portal-push.openapi.yaml). Both check the
+with paging, ``POST /{post-id}``, ``GET /{post-id}``, ``DELETE /{post-id}``).
+``PortalServer`` speaks the desk's own push contract (docs/portal-push.openapi.yaml),
+withdrawals (``POST /withdrawals``) included. Both check the
 Bearer token and keep what was posted, so a test can count copies.
 
-Faults are queued per test and consumed by the next write request:
+Faults are queued per test and consumed by the next write request (POST or DELETE):
 
 * ``500_after_post``       the post is made, the answer is a 500
 * ``timeout_after_post``   the post is made, the answer comes after the client gave up
@@ -81,6 +82,9 @@ class FaultyAPI:
             def do_POST(self) -> None:
                 api._dispatch(self, "POST")
 
+            def do_DELETE(self) -> None:
+                api._dispatch(self, "DELETE")
+
         self._server = _Server(("127.0.0.1", self.port), Handler)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -112,7 +116,7 @@ class FaultyAPI:
             return self._send(handler, 500, {"error": "internal"})
         status, body, commit = self.handle(method, parts.path, query, raw, handler.headers)
         fault = None
-        if method == "POST":
+        if method in ("POST", "DELETE"):
             with self.lock:
                 fault = self.faults.popleft() if self.faults else None
         if fault == "400_token_expired":
@@ -175,6 +179,8 @@ class GraphServer(FaultyAPI):
     def __init__(self, **kwargs) -> None:
         self.posts: dict[str, dict[str, str]] = {}
         self.order: list[str] = []
+        self.deleted: dict[str, dict[str, str]] = {}  # post id -> the post, as it was when deleted
+        self.deletions: list[str] = []  # every DELETE that removed a post (exactly-once: each id once)
         super().__init__(**kwargs)
 
     @property
@@ -186,6 +192,10 @@ class GraphServer(FaultyAPI):
         if segments[0] != self.version:
             return 404, {"error": "unknown version"}, None
         form = {key: values[0] for key, values in parse_qs(raw.decode()).items()}
+        if len(segments) == 2 and segments[1] in self.deleted:  # what Graph answers for a deleted post
+            return 400, {"error": {"message": f"Unsupported {method.lower()} request. Object with ID "
+                                              f"'{segments[1]}' does not exist", "type": "GraphMethodException",
+                                   "code": 100, "error_subcode": 33}}, None
         if segments[1:] == [self.page_id, "feed"]:
             if method == "POST":
                 if not form.get("message"):
@@ -201,6 +211,13 @@ class GraphServer(FaultyAPI):
             return 200, self._page(query), None
         if len(segments) == 2 and segments[1] in self.posts:
             post_id = segments[1]
+            if method == "DELETE":
+                def commit() -> None:
+                    self.deleted[post_id] = self.posts.pop(post_id)
+                    self.order.remove(post_id)
+                    self.deletions.append(post_id)
+
+                return 200, {"success": True}, commit
             if method == "POST":
                 def commit() -> None:
                     self.posts[post_id]["message"] = form["message"]
@@ -252,6 +269,8 @@ class PortalServer(FaultyAPI):
         self.receipts: dict[str, str] = {}  # Idempotency-Key -> portal id
         self.ids: dict[str, str] = {}  # guid -> portal id
         self.attempts: dict[str, int] = {}  # Idempotency-Key -> POST requests received
+        self.withdrawn: dict[str, dict] = {}  # guid -> the withdrawal notice received
+        self.withdrawals: dict[str, int] = {}  # Idempotency-Key -> times a withdrawal was carried out
         super().__init__(**kwargs)
 
     @property
@@ -276,6 +295,24 @@ class PortalServer(FaultyAPI):
                 self.created[key] = self.created.get(key, 0) + 1
 
             return 201, {"id": portal_id}, commit
+        if path == "/api/items/withdrawals" and method == "POST":
+            key = headers.get("Idempotency-Key")
+            if not key:
+                return 400, {"error": "Idempotency-Key is required"}, None
+            if key in self.receipts:
+                return 200, {"id": self.receipts[key], "withdrawn": True}, None
+            notice = json.loads(raw)
+            if notice["id"] not in self.ids:
+                return 404, {"error": "no such item"}, None
+            portal_id = self.ids[notice["id"]]
+
+            def commit() -> None:
+                self.items.pop(notice["id"], None)
+                self.withdrawn[notice["id"]] = notice
+                self.receipts[key] = portal_id
+                self.withdrawals[key] = self.withdrawals.get(key, 0) + 1
+
+            return 200, {"id": portal_id, "withdrawn": True}, commit
         if path.startswith("/api/items/") and method == "GET":
             key = path.rsplit("/", 1)[-1]
             if key in self.receipts:

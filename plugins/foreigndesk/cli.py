@@ -74,21 +74,26 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 REMOTE_CONNECTION_VARIABLES = ("AIRFLOW_CONN_FOREIGNDESK_FANPAGE", "AIRFLOW_CONN_FOREIGNDESK_PORTAL_PUSH")
 
 
+def _remote_configs():  # type: ignore[no-untyped-def]
+    """The fanpage and push configs from the same Connections the DAG uses (None when not set)."""
+    if not any(os.environ.get(name) for name in REMOTE_CONNECTION_VARIABLES):
+        return None, None
+    # Parsed by Airflow's own code, imported only when needed.
+    from foreigndesk.airflow_side.connections import env_connection, remote_channel_configs
+
+    return remote_channel_configs(env_connection)
+
+
 def cmd_publish(args: argparse.Namespace) -> int:
     from foreigndesk.core.store import open_store
     from foreigndesk.publish.run import run_publish
 
     settings = load_settings()
-    fanpage = push = None
-    if any(os.environ.get(name) for name in REMOTE_CONNECTION_VARIABLES):
-        # The same Connections the DAG uses, parsed by Airflow's own code (imported only when needed).
-        from foreigndesk.airflow_side.connections import env_connection, remote_channel_configs
-
-        try:
-            fanpage, push = remote_channel_configs(env_connection)
-        except ValueError as error:
-            print(f"foreigndesk: connection error: {error}", file=sys.stderr)
-            return 2
+    try:
+        fanpage, push = _remote_configs()
+    except ValueError as error:
+        print(f"foreigndesk: connection error: {error}", file=sys.stderr)
+        return 2
     try:
         result = run_publish(open_store(args.store or settings.store), settings, fanpage=fanpage, push=push,
                              only=args.channel, dry_run=args.dry_run, lease_wait=args.wait, retry=args.retry,
@@ -137,6 +142,49 @@ def _print_publish(result) -> None:  # type: ignore[no-untyped-def]
             print(f"error     {error}", file=sys.stderr)
     if not (result.due or result.published or result.failed or result.waiting or result.errors):
         print("nothing due")
+
+
+def cmd_withdraw(args: argparse.Namespace) -> int:
+    """Exit 0 when every channel no longer shows the article; 1 when something is pending or failed."""
+    import getpass
+
+    import requests
+    from foreigndesk.core.store import open_store
+    from foreigndesk.publish.run import desk_channels
+    from foreigndesk.publish.withdrawals import withdraw
+
+    settings = load_settings()
+    try:
+        fanpage, push = _remote_configs()
+    except ValueError as error:
+        print(f"foreigndesk: connection error: {error}", file=sys.stderr)
+        return 2
+    store = open_store(args.store or settings.store)
+    who = args.by or os.environ.get("FOREIGNDESK_USER") or getpass.getuser()
+    with requests.Session() as session:
+        channels = desk_channels(store, settings, session, fanpage=fanpage, push=push)
+        try:
+            result = withdraw(store, settings.site_url, channels, args.article, who=who, reason=args.reason,
+                              languages=args.lang or ())
+        except ValueError as error:
+            print(f"foreigndesk: {error}", file=sys.stderr)
+            return 2
+    if args.json:
+        print(json.dumps(result.as_json(), ensure_ascii=False, indent=1))
+    else:
+        for request in result.requests:
+            print(f"withdrawn {args.article} {request['language']}: by {request['who']} at {request['requested_at']}"
+                  f" — {request['reason']}")
+        for row in result.done:
+            print(f"done      {row['channel']:12} {row['language']}" + (f" ({row['note']})" if row.get("note") else ""))
+        for row in result.pending:
+            print(f"pending   {row['channel']:12} {row['language']}: {row['reason']}")
+        for row in result.failed:
+            print(f"failed    {row['channel']:12} {row['language']}: {row['reason']}")
+    if not result.complete:
+        print("foreigndesk withdraw: not finished everywhere; fix what is named and run the same command again",
+              file=sys.stderr)
+    return 0 if result.complete else 1
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -444,6 +492,17 @@ def build_parser() -> argparse.ArgumentParser:
                          help="wait up to SECONDS for another publish run to finish (default: give up at once)")
     publish.add_argument("--json", action="store_true")
     publish.set_defaults(func=cmd_publish)
+
+    withdraw = commands.add_parser(
+        "withdraw", help="take an article off every channel (feeds, web page → notice, fanpage post deleted, "
+                         "portal told), exactly once, recorded with who, when and why")
+    withdraw.add_argument("article", help="the article id")
+    withdraw.add_argument("--lang", action="append", help="only this language (repeatable; default: all)")
+    withdraw.add_argument("--reason", required=True, help="why: kept in the audit record, never published")
+    withdraw.add_argument("--by", help="who asks (default: FOREIGNDESK_USER, else the login name)")
+    withdraw.add_argument("--store", help="store: a folder or s3://BUCKET/PREFIX (default: FOREIGNDESK_STORE)")
+    withdraw.add_argument("--json", action="store_true")
+    withdraw.set_defaults(func=cmd_withdraw)
 
     translate = commands.add_parser("translate", help="translate one Markdown article with the installed models")
     translate.add_argument("--file", required=True, help="the article (Markdown, front matter optional)")

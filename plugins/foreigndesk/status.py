@@ -23,6 +23,7 @@ from foreigndesk.core.decisions import (
     EXPIRED,
     NEEDS_FIX,
     REJECTED,
+    SUPERSEDED,
     Decision,
     ReviewRequest,
     all_decisions,
@@ -36,8 +37,9 @@ from foreigndesk.publish.channels import CHANNEL_NAMES
 from foreigndesk.publish.due_index import channel_health
 from foreigndesk.publish.ledger import FAILED, STUCK, DeliveryState, publication_states
 from foreigndesk.publish.ledger import PUBLISHED as CHANNEL_PUBLISHED
+from foreigndesk.publish.withdrawals import Withdrawal, takedown_state, withdrawals
 
-TRANSLATING, IN_REVIEW, PUBLISHED = "translating", "in review", "published"
+TRANSLATING, IN_REVIEW, PUBLISHED, WITHDRAWN = "translating", "in review", "published", "withdrawn"
 #: An open review request whose task no longer waits for the answer (failed, cleared, ended).
 REVIEW_STOPPED = "review stopped"
 #: Task states in which a review task still takes, or is about to take, the answer.
@@ -45,8 +47,10 @@ _TASK_WAITING = {"awaiting_input", "deferred", "scheduled", "queued", "running",
                  "up_for_reschedule", "restarting"}
 #: (run id, task id, map index) → Airflow's state of that task instance (see airflow_side.review_tasks).
 TaskStates = Mapping[tuple[str, str, int], str]
-_STATE_NAMES = {APPROVED: "approved", REJECTED: "rejected", NEEDS_FIX: "needs fix", EXPIRED: "expired"}
-_HOLDERS = {APPROVED: "publisher (next run)", REJECTED: "desk (rejected)", EXPIRED: "desk chief (re-open or drop)"}
+_STATE_NAMES = {APPROVED: "approved", REJECTED: "rejected", NEEDS_FIX: "needs fix", EXPIRED: "expired",
+                SUPERSEDED: "superseded"}
+_HOLDERS = {APPROVED: "publisher (next run)", REJECTED: "desk (rejected)", EXPIRED: "desk chief (re-open or drop)",
+            SUPERSEDED: "nobody (newer revision)"}
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,17 @@ def stopped_review(request: ReviewRequest, task_states: TaskStates | None) -> st
     return f"task ended ({state}) without an answer; clear {where} to re-open the review"
 
 
+def withdrawn_row(store: Store, row: ArticleStatus, withdrawal: Withdrawal, now: datetime) -> ArticleStatus:
+    """A withdrawn language: who, when, why; per channel whether it is down yet."""
+    channels = {}
+    for channel in row.channels:
+        down = takedown_state(store, row.article_id, row.language, channel)
+        channels[channel] = f"withdrawal {down.state}" + (f": {down.reason}" if down.reason else "")
+    return ArticleStatus(row.article_id, row.revision, row.language, row.title, WITHDRAWN,
+                         f"{withdrawal.who}: {withdrawal.reason}", withdrawal.requested_at,
+                         _seconds(withdrawal.requested_at, now), 0, channels)
+
+
 def language_status(
     store: Store, article: Registered, language: str, now: datetime, publications: list[DeliveryState] | None = None,
     task_states: TaskStates | None = None,
@@ -157,9 +172,27 @@ def language_status(
     if decisions:
         latest = decisions[-1]
         holder = latest.reviewer if latest.outcome == NEEDS_FIX else _HOLDERS[latest.outcome]
+        if latest.outcome == SUPERSEDED:
+            holder = f"revision {latest.superseded_by[:8]}"
         return row(_STATE_NAMES[latest.outcome], holder, latest.decided_at, latest.attempt)
     draft = store.exists(draft_key(article.article_id, article.revision, language))
     return row(TRANSLATING, "translate task" + (" (draft ready)" if draft else ""), article.registered_at)
+
+
+def superseded_rows(store: Store, decisions: list[Decision], shown: set[tuple[str, str]],
+                    now: datetime) -> list[ArticleStatus]:
+    """Reviews of older revisions closed as superseded: shown beside the newest revision's rows."""
+    rows = []
+    for decision in decisions:
+        if (decision.article_id, decision.revision) in shown:
+            continue
+        latest = decisions_for(store, decision.article_id, decision.revision, decision.language)[-1]
+        if latest.attempt != decision.attempt:
+            continue
+        rows.append(ArticleStatus(decision.article_id, decision.revision, decision.language, "", _STATE_NAMES[SUPERSEDED],
+                                  f"revision {decision.superseded_by[:8]}", decision.decided_at,
+                                  _seconds(decision.decided_at, now), decision.attempt))
+    return rows
 
 
 def language_stats(language: str, decisions: list[Decision]) -> LanguageStats:
@@ -199,9 +232,16 @@ def collect_status(store: Store, now: datetime, languages: tuple[str, ...],
     rows = [language_status(store, article, language, now, publications[(article.article_id, article.revision, language)],
                             task_states)
             for article in latest_revisions(store) for language in article.languages]
+    withdrawn = {(w.article_id, w.language): w for w in withdrawals(store)}
+    rows = [withdrawn_row(store, row, withdrawn[(row.article_id, row.language)], now)
+            if (row.article_id, row.language) in withdrawn else row for row in rows]
     by_language: dict[str, list[Decision]] = defaultdict(list)
+    superseded: list[Decision] = []
     for decision in all_decisions(store):
         by_language[decision.language].append(decision)
+        if decision.outcome == SUPERSEDED:
+            superseded.append(decision)
+    rows += superseded_rows(store, superseded, {(row.article_id, row.revision) for row in rows}, now)
     stats = [language_stats(language, by_language[language]) for language in languages]
     health = {name: found for name in CHANNEL_NAMES if (found := channel_health(store, name))}
     return StatusReport(now.replace(microsecond=0).isoformat(), rows, stats, health, stuck)

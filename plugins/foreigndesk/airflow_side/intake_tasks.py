@@ -41,6 +41,7 @@ def register_drops() -> list[dict[str, Any]]:
         print(f"still being copied in, left for the next run: {location}")
     get_current_context()["ti"].xcom_push(key=SOURCE_ERRORS_XCOM, value=result.errors)
     store = open_store(settings.store, make_client() if settings.store.startswith("s3://") else None)
+    close_superseded_reviews(store, result.revisions())
     revisions = result.revisions()
     for article_id, revision in untranslated_recent(store, datetime.now(timezone.utc)):
         if (article_id, revision) not in revisions:
@@ -53,6 +54,17 @@ def register_drops() -> list[dict[str, Any]]:
         }
         for article_id, revision in revisions
     ]
+
+
+def close_superseded_reviews(store: Any, revisions: list[tuple[str, str]]) -> None:
+    """A new revision closes the open reviews of the older ones (their parked tasks end at their next check)."""
+    from foreigndesk.core.records import now_utc
+    from foreigndesk.review.rounds import supersede_older
+
+    for article_id, revision in revisions:
+        for closed in supersede_older(store, article_id, revision, now_utc()):
+            print(f"review of {article_id} revision {closed.revision} {closed.language} (attempt {closed.attempt}) "
+                  f"closed: superseded by revision {revision}")
 
 
 def report_source_errors() -> None:

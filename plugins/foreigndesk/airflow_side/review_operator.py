@@ -16,7 +16,7 @@ from airflow.sdk import Param
 from airflow.sdk.definitions.param import ParamsDict
 from foreigndesk.airflow_side.connections import notice_channels
 from foreigndesk.airflow_side.desk import open_desk, reviewers_variable, run_article
-from foreigndesk.core.decisions import FORM_FIELDS, OPTIONS, current_request
+from foreigndesk.core.decisions import FORM_FIELDS, OPTIONS, SUPERSEDED, current_request
 from foreigndesk.review import rounds
 
 #: Form fields a translator may leave empty (the UI disables the buttons while a required field is empty).
@@ -128,7 +128,9 @@ class ReviewOperator(HITLOperator):
         self.subject, self.body = opened.form.subject, opened.form.body
         self.params = ParamsDict(_form_params(opened.form.defaults))
         self.assigned_users = [{"id": user, "name": user} for user in opened.form.assigned_users]
-        self.response_timeout = timeout
+        # The task wakes every recheck interval to see whether a newer revision superseded it
+        # (execute_complete): a parked task cannot be ended from another task.
+        self.response_timeout = min(timeout, timedelta(seconds=max(1, settings.review_recheck_seconds)))
         print(f"{self.language}: review attempt {opened.request.attempt} open for "
               f"{', '.join(opened.request.reviewers)}: {link}")
         try:
@@ -166,10 +168,20 @@ class ReviewOperator(HITLOperator):
         settings, store = open_desk()
         article_id, revision = run_article()
         if event.get("error_type") == "timeout":
-            decision = rounds.expire_round(store, article_id, revision, self.language, now_utc(),
-                                           notice_channels(settings))
-            print(f"{self.language}: review attempt {decision.attempt} expired; nothing approved")
-            return {"language": self.language, "state": decision.outcome, "attempt": decision.attempt}
+            woke = rounds.recheck(store, article_id, revision, self.language, datetime.now(timezone.utc))
+            if woke.closed is not None:
+                print(f"{self.language}: review attempt {woke.closed.attempt} closed: {woke.closed.outcome}"
+                      + (f" by revision {woke.closed.superseded_by}" if woke.closed.superseded_by else ""))
+                return {"language": self.language, "state": woke.closed.outcome, "attempt": woke.closed.attempt}
+            if not woke.expire:
+                # An answer given while the task was awake is kept by Airflow and handed over by the
+                # scheduler's sweep when this wait ends (a task cannot read its own form's answer).
+                self._park_again(woke.seconds, settings.review_recheck_seconds)
+            else:
+                decision = rounds.expire_round(store, article_id, revision, self.language, now_utc(),
+                                               notice_channels(settings))
+                print(f"{self.language}: review attempt {decision.attempt} expired; nothing approved")
+                return {"language": self.language, "state": decision.outcome, "attempt": decision.attempt}
         return self._record(store, settings, article_id, revision, event, context)
 
     def _record(self, store: Any, settings: Any, article_id: str, revision: str, event: dict[str, Any],
@@ -185,6 +197,9 @@ class ReviewOperator(HITLOperator):
             reviewer=str(user.get("id", "unknown")), decided_at=answer["responded_at"].isoformat(),
             invalid=invalid, notices=notice_channels(settings),
         )
+        if decision.outcome == SUPERSEDED:
+            print(f"{self.language}: the answer of {decision.reviewer or 'the reviewer'} came after revision "
+                  f"{decision.superseded_by} superseded this one; it is not recorded")
         if decision.approved:
             remembered = remember_decision(store, decision)
             print(f"{self.language}: {remembered} approved segments added to the translation memory")
@@ -195,6 +210,13 @@ class ReviewOperator(HITLOperator):
     def _summary(self, decision: Any) -> dict[str, Any]:
         return {"language": self.language, "option": decision.option, "reviewer": decision.reviewer,
                 "state": decision.outcome, "attempt": decision.attempt}
+
+    def _park_again(self, seconds_left: float, recheck_seconds: int) -> None:
+        """Still open and not superseded: wait again, until the next check or the deadline."""
+        from airflow.sdk.exceptions import TaskAwaitingInput
+
+        wait = timedelta(seconds=max(1.0, min(seconds_left, float(max(1, recheck_seconds)))))
+        raise TaskAwaitingInput(method_name="execute_complete", timeout=wait)
 
 
 def _blank_form() -> dict[str, str]:

@@ -29,8 +29,10 @@ OPTIONS = (APPROVE, REJECT)
 #: The editable form fields. Their names must not collide with DAG params or run conf keys
 #: (Airflow silently overwrites such fields; docs/airflow-hitl.md).
 FORM_FIELDS = ("title", "summary", "body", "note")
-#: Decision states. Only APPROVED is ever published.
+#: Decision states. Only APPROVED is ever published. SUPERSEDED: a newer revision of the article was
+#: registered while this review was open (or before it opened); the desk closed it, nothing is approved.
 APPROVED, REJECTED, NEEDS_FIX, EXPIRED = "approved", "rejected", "needs_fix", "expired"
+SUPERSEDED = "superseded"
 @dataclass(frozen=True)
 class Texts:
     """The three parts of an article a translator can edit."""
@@ -101,6 +103,8 @@ class Decision:
     #: Why an Approve was not accepted (state needs_fix).
     problems: list[str] = field(default_factory=list)
     opened_at: str = ""
+    #: State superseded: the newer revision that closed this review.
+    superseded_by: str = ""
 
     @property
     def outcome(self) -> str:

@@ -90,6 +90,20 @@ def recent_revisions(store: Store, now: datetime, window: timedelta = RETRIGGER_
     return found
 
 
+def revisions_of(store: Store, article_id: str) -> list[Registered]:
+    """Every registered revision of one article, in the order intake registered them (oldest first)."""
+    found = [records.load(store, Registered, key) for key in store.list(f"articles/{article_id}/")
+             if key.endswith("/article.json")]
+    return sorted(found, key=lambda item: revision_order(store, item))
+
+
+def newer_revisions(store: Store, article_id: str, revision: str) -> list[Registered]:
+    """The revisions of the article registered after ``revision`` (empty when it is the newest)."""
+    ordered = revisions_of(store, article_id)
+    names = [item.revision for item in ordered]
+    return ordered[names.index(revision) + 1:] if revision in names else []
+
+
 def load_revision(store: Store, article_id: str, revision: str) -> Registered:
     return records.load(store, Registered, article_key(article_id, revision))
 

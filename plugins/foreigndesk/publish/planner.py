@@ -45,6 +45,7 @@ from foreigndesk.publish import ledger
 from foreigndesk.publish.due_index import JOURNAL_SETTLE, ChannelIndex
 from foreigndesk.publish.policies import RetryPolicy
 from foreigndesk.publish.publications import embargo_of, key_of, latest_approvals_of, load_article
+from foreigndesk.publish.withdrawals import is_withdrawn
 
 
 @dataclass(frozen=True)
@@ -223,6 +224,10 @@ class Planner:
     def _plan_unit(self, channel: str, plan: ChannelPlan, decision: Decision) -> None:
         key = key_of(decision)
         unit = ledger.Delivery(channel, decision.article_id, decision.language, decision.revision)
+        if is_withdrawn(self.store, decision.article_id, decision.language):  # off every channel, for good
+            plan.index.settled.add(key)  # type: ignore[union-attr]
+            plan.settled_changed = True
+            return
         try:
             article = self.article(decision.article_id, decision.revision)
             embargo = embargo_of(article, self.settings.timezone)

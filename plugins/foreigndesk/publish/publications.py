@@ -16,6 +16,7 @@ from foreigndesk.core.names import outlet_name
 from foreigndesk.core.revisions import Registered, load_revision
 from foreigndesk.core.store import Store
 from foreigndesk.publish.channels import Publication
+from foreigndesk.publish.channels.validate import clean_publication
 from foreigndesk.publish.channels.web import page_url
 
 
@@ -60,13 +61,13 @@ def embargo_of(article: Registered, zone: str) -> datetime | None:
 
 
 def publication(decision: Decision, article: Registered, site_url: str, first: str, published: str) -> Publication:
-    """What every channel shows for one approved translation."""
+    """What every channel shows for one approved translation: texts cleaned of control characters, URLs checked."""
     outlet = outlet_name(article.outlet)
-    return Publication(
+    return clean_publication(Publication(
         article_id=decision.article_id, revision=decision.revision, language=decision.language,
         title=decision.title, summary=decision.summary, body=decision.body, outlet=outlet,
         url=page_url(site_url, decision.language, decision.article_id),
         guid=f"{decision.article_id}:{decision.language}", first_published_at=first, published_at=published,
         source_url=article.source_url, image=article.image, image_caption=article.image_caption,
         author=article.author or outlet, demo_model=decision.demo_model,
-    )
+    ), site_url)

@@ -43,6 +43,7 @@ from foreigndesk.publish.channels import (
 from foreigndesk.publish.planner import Task, unit_dict
 from foreigndesk.publish.policies import LOOKS_PER_RUN, RetryPolicy
 from foreigndesk.publish.publications import load_article, publication
+from foreigndesk.publish.withdrawals import is_withdrawn, withdrawn_slots
 
 
 @dataclass
@@ -254,6 +255,10 @@ class Runner:
             if not self._claim(unit, attempt, task.decision_key):
                 self._wait(task, "", f"attempt {attempt} is claimed by another run")
                 return
+            if is_withdrawn(self.store, unit.article_id, unit.language):  # claim first, then look: see withdrawals
+                ledger.record_failure(self.store, unit, attempt, ledger.PERMANENT, "withdrawn before it was sent")
+                self._failed(task, "withdrawn before it was sent")
+                return
             try:
                 remote_id = self.channel.send(item, previous_id)
             except PermanentError as error:
@@ -299,8 +304,11 @@ class Runner:
 
     def _flush(self) -> None:
         """Rewrite the channel's whole outputs, then — only then — record the items as published."""
+        withdrawn = withdrawn_slots(self.store)  # never back into a feed or an index once withdrawn
+        self.to_flush = [entry for entry in self.to_flush if (entry[1].article_id, entry[1].language) not in withdrawn]
         changed = {(item.article_id, item.language): item for _task, item, _rid, _n in self.to_flush}
-        proofs = {(p.article_id, p.language): p for p in ledger.published_records(self.store, self.channel.name)}
+        proofs = {(p.article_id, p.language): p for p in ledger.published_records(self.store, self.channel.name)
+                  if (p.article_id, p.language) not in withdrawn}
         entries = [
             CatalogueItem(p.article_id, p.revision, p.language, p.title, p.summary, p.url, p.first_published_at, p.published_at)
             for slot, p in proofs.items() if slot not in changed

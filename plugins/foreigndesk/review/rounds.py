@@ -26,6 +26,7 @@ from foreigndesk.core.decisions import (
     NEEDS_FIX,
     REJECT,
     REJECTED,
+    SUPERSEDED,
     Decision,
     ReviewRequest,
     Texts,
@@ -38,7 +39,7 @@ from foreigndesk.core.decisions import (
     write_decision,
 )
 from foreigndesk.core.drafts import load_draft
-from foreigndesk.core.revisions import load_revision
+from foreigndesk.core.revisions import load_revision, newer_revisions, revisions_of
 from foreigndesk.core.store import Store
 from foreigndesk.review import notify
 from foreigndesk.review.form import LOST_ANSWER_NOTICE, ReviewForm, build_form, subject_for
@@ -206,12 +207,16 @@ def open_round(
     given but never reached the desk (Airflow failed the task and its answer was lost); the
     form says so in one line, pre-filled as before.
     """
+    if superseded_now(store, article_id, revision, language, opened_at.isoformat()) is not None:
+        return None
     plan = plan_review(store, article_id, revision, language, entry=round == 1)
     if plan is None:
         return None
     form = build_form(store, article_id, revision, language, reviewers, plan.fix_of, plan.attempt, lost_answer)
     request = open_review(store, article_id, revision, language, plan, form, opened_at.isoformat(), link,
                           (opened_at + timeout).isoformat(), where)
+    if store.exists(decision_key(article_id, revision, language, request.attempt)):
+        return None  # closed (superseded) between the plan and the request: nothing to ask
     return OpenedRound(form, request, lost_answer)
 
 
@@ -257,3 +262,91 @@ def answer_round(
             article_id, revision, language, decision.attempt, request.reviewers if request else [],
             decision.problems))
     return decision
+
+
+# ---- superseded: a newer revision closes the open reviews of the older ones ----
+
+
+def close_superseded(store: Store, article_id: str, revision: str, language: str, newer: str,
+                     closed_at: str) -> Decision | None:
+    """Close this language's review of an older revision as superseded; None when nothing was open.
+
+    "Open" is a request without a decision, a "needs fix" or expired review whose next
+    attempt would open, or a review that has not opened yet (the record then keeps it
+    from opening). An approval or a rejection stands: the newest-approved rule decides
+    what is published. Written through :func:`write_decision`, so a second call (intake
+    and the review task both close it) returns the first record.
+    """
+    decisions = decisions_for(store, article_id, revision, language)
+    requests = requests_for(store, article_id, revision, language)
+    waiting = open_request(requests, decisions)
+    if waiting is not None:
+        attempt, opened_at = waiting.attempt, waiting.opened_at
+    elif not decisions:
+        attempt, opened_at = 1, ""
+    elif decisions[-1].outcome in (NEEDS_FIX, EXPIRED):
+        attempt = max(decisions[-1].attempt, max((r.attempt for r in requests), default=0)) + 1
+        opened_at = ""
+    else:
+        return None
+    return write_decision(store, Decision(
+        article_id=article_id, revision=revision, language=language, attempt=attempt, option="", reviewer="",
+        decided_at=closed_at, title="", summary="", body="", note=f"superseded by revision {newer}",
+        machine_title="", machine_body="", demo_model=False, state=SUPERSEDED, opened_at=opened_at,
+        superseded_by=newer,
+    ))
+
+
+def supersede_older(store: Store, article_id: str, newer_revision: str, closed_at: str) -> list[Decision]:
+    """A newer revision was registered: close the open reviews of every older revision of the article.
+
+    Called by the Airflow side right after intake registers a revision and when its
+    translation starts; a parked review also checks for itself (:func:`recheck`).
+    """
+    closed: list[Decision] = []
+    for older in revisions_of(store, article_id):
+        if older.revision == newer_revision:
+            break  # revisions_of is in registration order: the rest are newer
+        for language in older.languages:
+            decision = close_superseded(store, article_id, older.revision, language, newer_revision, closed_at)
+            if decision is not None:
+                closed.append(decision)
+    return closed
+
+
+def superseded_now(store: Store, article_id: str, revision: str, language: str, at: str) -> Decision | None:
+    """The superseded record of this language's review, written now if a newer revision exists and it is open."""
+    newer = newer_revisions(store, article_id, revision)
+    if not newer:
+        return None
+    closed = close_superseded(store, article_id, revision, language, newer[-1].revision, at)
+    if closed is not None and closed.outcome == SUPERSEDED:
+        return closed
+    latest = decisions_for(store, article_id, revision, language)
+    return latest[-1] if latest and latest[-1].outcome == SUPERSEDED else None
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """What a parked review should do when it wakes without an answer: end, expire, or wait ``seconds`` more."""
+
+    closed: Decision | None = None
+    expire: bool = False
+    seconds: float = 0.0
+
+
+def recheck(store: Store, article_id: str, revision: str, language: str, now: datetime) -> Recheck:
+    """A parked review woke up (its check interval passed): is it superseded, past its deadline, or still open?"""
+    requests = requests_for(store, article_id, revision, language)
+    request = requests[-1] if requests else None
+    if request is not None:
+        key = decision_key(article_id, revision, language, request.attempt)
+        if store.exists(key):
+            return Recheck(closed=records.load(store, Decision, key))
+    closed = superseded_now(store, article_id, revision, language, now.replace(microsecond=0).isoformat())
+    if closed is not None:
+        return Recheck(closed=closed)
+    if request is None or not request.deadline:
+        return Recheck(expire=True)
+    left = (datetime.fromisoformat(request.deadline) - now).total_seconds()
+    return Recheck(expire=True) if left <= 0 else Recheck(seconds=left)

@@ -25,7 +25,6 @@ import requests
 from foreigndesk.publish.channels import Ambiguous, Catalogue, PermanentError, Publication
 from foreigndesk.publish.channels.http import call, json_of
 from foreigndesk.publish.channels.render import public_summary
-
 NAME = "fanpage"
 
 
@@ -130,3 +129,34 @@ class FanpageChannel:
 
     def flush(self, catalogue: Catalogue) -> list[str]:
         return []
+
+    # ---- withdrawal (foreigndesk.publish.withdrawals): the post is deleted ----
+
+    def withdraw(self, target, catalogue=None) -> str:
+        """``DELETE /{post-id}``; a post already gone (deleted by hand, or by an unclear earlier try) counts."""
+        what = f"fanpage delete of post {target.remote_id} ({target.article_id} {target.language})"
+        try:
+            body = self._call("DELETE", f"{self.base}/{target.remote_id}", what)
+        except PermanentError as error:
+            if _gone(error) and self.is_withdrawn(target):
+                return "the post was already gone"
+            raise
+        if not (isinstance(body, dict) and body.get("success") is True):
+            raise Ambiguous(f"{what}: the answer did not say success")
+        return "post deleted"
+
+    def is_withdrawn(self, target) -> bool:
+        """Is the post gone? Graph answers 400 ("does not exist") or 404 for a deleted post."""
+        what = f"fanpage check of post {target.remote_id}"
+        try:
+            self._call("GET", f"{self.base}/{target.remote_id}", what, params={"fields": "id"})
+        except PermanentError as error:
+            if _gone(error):
+                return True
+            raise
+        return False
+
+
+def _gone(error: PermanentError) -> bool:
+    """A 400/404 that says the object does not exist — not a token problem (OAuthException) answered as 400."""
+    return error.status in (400, 404) and "OAuthException" not in str(error)

@@ -24,6 +24,7 @@ from foreigndesk.core.names import RSS_LANGUAGES
 from foreigndesk.core.store import Store
 from foreigndesk.publish.channels import Catalogue, Publication
 from foreigndesk.publish.channels.render import DESK, item_html, public_summary, safe_url
+from foreigndesk.publish.channels.validate import check_output, write_output
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
@@ -76,8 +77,9 @@ def _json_item(item: Publication, site_url: str) -> dict[str, object]:
     image = safe_url(item.image, site_url)
     if image:
         entry["image"] = image
-    if item.source_url:
-        entry["external_url"] = item.source_url
+    external = safe_url(item.source_url)
+    if external:
+        entry["external_url"] = external
     if item.demo_model:
         entry["tags"] = ["demo-model"]
     return entry
@@ -159,11 +161,31 @@ class PortalFeedChannel:
                 return item.guid
         return None
 
+    def withdraw(self, target, catalogue: Catalogue) -> str:
+        """Rebuild the language's feeds from what is published, the withdrawn left out."""
+        self._write(target.language, catalogue)
+        return "left out of the feeds"
+
+    def is_withdrawn(self, target) -> bool:
+        try:
+            feed = json.loads(self.store.read(feed_key(target.language)))
+        except KeyError:
+            return True
+        return not any(entry.get("id") == target.guid for entry in feed.get("items", []))
+
+    def _write(self, language: str, catalogue: Catalogue) -> list[str]:
+        items = [catalogue.load(entry) for entry in catalogue.newest(language)[: self.limit]]
+        # Both are rendered and checked before either replaces its predecessor.
+        rss = build_rss(language, items, self.site_url, self.limit)
+        feed = build_json_feed(language, items, self.site_url, self.limit)
+        check_output(rss_key(language), rss)
+        check_output(feed_key(language), feed)
+        write_output(self.store, rss_key(language), rss)
+        write_output(self.store, feed_key(language), feed)
+        return [feed_key(language), rss_key(language)]
+
     def flush(self, catalogue: Catalogue) -> list[str]:
         written = []
         for language in sorted({item.language for item in catalogue.changed}):
-            items = [catalogue.load(entry) for entry in catalogue.newest(language)[: self.limit]]
-            self.store.replace(rss_key(language), build_rss(language, items, self.site_url, self.limit))
-            self.store.replace(feed_key(language), build_json_feed(language, items, self.site_url, self.limit))
-            written += [feed_key(language), rss_key(language)]
+            written += self._write(language, catalogue)
         return written

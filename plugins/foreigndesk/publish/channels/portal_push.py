@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 import requests
 from foreigndesk.publish.channels import Ambiguous, Catalogue, PermanentError, Publication
 from foreigndesk.publish.channels.http import call, json_of
-from foreigndesk.publish.channels.render import DESK, item_html, public_summary
-
+from foreigndesk.publish.channels.render import DESK, item_html, public_summary, safe_url
 NAME = "portal-push"
 
 
@@ -43,13 +42,13 @@ def payload(item: Publication, site_url: str) -> dict[str, object]:
         "title": item.title,
         "summary": public_summary(item),
         "content_html": item_html(item, site_url),
-        "url": item.url,
+        "url": safe_url(item.url),
         "date_published": item.first_published_at,
         "date_modified": item.published_at,
         "authors": [{"name": item.author or DESK}],
-        "image": item.image,
+        "image": safe_url(item.image, site_url),
         "image_caption": item.image_caption,
-        "source_url": item.source_url,
+        "source_url": safe_url(item.source_url),
         "outlet": item.outlet,
         "demo_model": item.demo_model,
     }
@@ -96,3 +95,40 @@ class PortalPushChannel:
 
     def flush(self, catalogue: Catalogue) -> list[str]:
         return []
+
+    # ---- withdrawal (foreigndesk.publish.withdrawals): the portal is told ----
+
+    def _withdraw_headers(self, target) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.config.token}", "Idempotency-Key": withdrawal_key(target)}
+
+    def withdraw(self, target, catalogue=None) -> str:
+        """``POST {endpoint}/withdrawals``; a 404 (the portal never had it) counts as withdrawn."""
+        what = f"portal withdrawal of {withdrawal_key(target)}"
+        body = {"id": target.guid, "article_id": target.article_id, "language": target.language,
+                "url": target.url, "withdrawn_at": target.withdrawn_at}
+        try:
+            response = call(self.session, "POST", f"{self.config.url.rstrip('/')}/withdrawals", json=body,
+                            headers=self._withdraw_headers(target), secrets=self.secrets,
+                            timeout=self.config.timeout, what=what)
+        except PermanentError as error:
+            if error.status == 404:
+                return "the portal does not know the item"
+            raise
+        self._id(response, what)
+        return "portal told"
+
+    def is_withdrawn(self, target) -> bool:
+        what = f"portal withdrawal lookup of {withdrawal_key(target)}"
+        try:
+            call(self.session, "GET", f"{self.config.url.rstrip('/')}/{withdrawal_key(target)}",
+                 headers=self._withdraw_headers(target), secrets=self.secrets, timeout=self.config.timeout, what=what)
+        except PermanentError as error:
+            if error.status == 404:
+                return False
+            raise
+        return True
+
+
+def withdrawal_key(target) -> str:
+    """The Idempotency-Key of a withdrawal: ``<article-id>.withdrawal.<language>``."""
+    return f"{target.article_id}.withdrawal.{target.language}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 from foreigndesk.core.names import DEMO_NOTICE, LANGUAGE_NAMES, LANGUAGE_TAGS, OG_LOCALES, TARGET_LANGUAGES
 from foreigndesk.publish.channels import Catalogue, CatalogueItem, Publication
 from foreigndesk.publish.channels.render import public_summary, render_markdown, safe_url, text
+from foreigndesk.publish.channels.validate import clean_text, write_output
 
 NAME = "web"
 SITE_NAME = "Dynamic Thainguyen"
@@ -121,12 +122,34 @@ def render_index(language: str, entries: list[CatalogueItem], languages: list[st
             f'<meta property="og:site_name" content="{SITE_NAME}">', f'<meta property="og:title" content="{text(title)}">',
             f'<meta property="og:url" content="{text(versions[language])}">',
             f'<meta property="og:locale" content="{OG_LOCALES.get(language, language)}">']
-    items = [f'<li><a href="{text(entry.url)}">{text(entry.title)}</a> '
+    items = [f'<li><a href="{text(safe_url(entry.url))}">{text(clean_text(entry.title))}</a> '
              f'<time datetime="{text(entry.first_published_at)}">{text(entry.first_published_at[:10])}</time>'
-             + (f"<p>{text(entry.summary)}</p>" if entry.summary else "") + "</li>"
+             + (f"<p>{text(clean_text(entry.summary))}</p>" if entry.summary else "") + "</li>"
              for entry in entries]
     body = [f"<header><h1>{text(title)}</h1>", _language_menu(versions, language), "</header>",
             "<main>", '<ul class="articles">', *items, "</ul>", "</main>"]
+    return _document(language, head, body)
+
+
+#: The notice a withdrawn page becomes, per language: short, with no reason (that stays in the desk's records).
+WITHDRAWN_TITLES = {"en": "This article has been withdrawn", "zh": "本文已撤回", "ko": "이 기사는 철회되었습니다"}
+WITHDRAWN_TEXTS = {
+    "en": "The Thái Nguyên foreign-information desk withdrew this article on {date}.",
+    "zh": "太原省对外信息部门已于 {date} 撤回本文。",
+    "ko": "타이응우옌성 대외정보실은 {date}에 이 기사를 철회했습니다.",
+}
+#: Marks a withdrawal notice, so a static host can answer 410 Gone for these pages if it wants to.
+WITHDRAWN_MARKER = '<meta name="foreigndesk:withdrawn" content="true">'
+
+
+def render_withdrawn(language: str, url: str, withdrawn_at: str, site_url: str) -> bytes:
+    """The page a withdrawn article becomes, at the same URL: a short notice, kept out of search engines."""
+    title = WITHDRAWN_TITLES.get(language, WITHDRAWN_TITLES["en"])
+    notice = WITHDRAWN_TEXTS.get(language, WITHDRAWN_TEXTS["en"]).format(date=withdrawn_at[:10])
+    head = [f"<title>{text(title)} — {SITE_NAME}</title>", '<meta name="robots" content="noindex">',
+            WITHDRAWN_MARKER, f'<link rel="canonical" href="{text(safe_url(url))}">']
+    body = [f'<header><a href="{text(index_url(site_url, language))}">{SITE_NAME}</a></header>', "<main>",
+            f"<h1>{text(title)}</h1>", f'<p class="notice">{text(notice)}</p>', "</main>"]
     return _document(language, head, body)
 
 
@@ -149,6 +172,28 @@ class WebChannel:
         marker = f'<meta name="foreigndesk:revision" content="{text(item.revision)}">'
         return item.url if marker in page else None
 
+    def withdraw(self, target, catalogue: Catalogue) -> str:
+        """The page becomes a withdrawal notice; the other versions lose their link to it; the indexes the entry."""
+        write_output(self.store, page_key(target.language, target.article_id),
+                     render_withdrawn(target.language, target.url, target.withdrawn_at, self.site_url))
+        versions = [catalogue.load(entry) for entry in catalogue.article(target.article_id)]
+        urls = {version.language: version.url for version in versions}
+        for version in versions:
+            write_output(self.store, page_key(version.language, target.article_id),
+                         render_page(version, urls, self.site_url))
+        languages = sorted(set(catalogue.languages()) | {target.language})
+        for language in languages:
+            listed = [lang for lang in languages if catalogue.newest(lang) or lang == language]
+            write_output(self.store, index_key(language),
+                         render_index(language, catalogue.newest(language), listed, self.site_url))
+        return "page replaced by a withdrawal notice"
+
+    def is_withdrawn(self, target) -> bool:
+        try:
+            return WITHDRAWN_MARKER in self.store.read(page_key(target.language, target.article_id)).decode()
+        except KeyError:
+            return False
+
     def flush(self, catalogue: Catalogue) -> list[str]:
         written = []
         for article_id in sorted({item.article_id for item in catalogue.changed}):
@@ -156,12 +201,12 @@ class WebChannel:
             urls = {version.language: version.url for version in versions}
             for version in versions:
                 key = page_key(version.language, article_id)
-                self.store.replace(key, render_page(version, urls, self.site_url))
+                write_output(self.store, key, render_page(version, urls, self.site_url))
                 written.append(key)
         if catalogue.changed:
             languages = catalogue.languages()
             for language in languages:
-                self.store.replace(index_key(language),
-                                   render_index(language, catalogue.newest(language), languages, self.site_url))
+                write_output(self.store, index_key(language),
+                             render_index(language, catalogue.newest(language), languages, self.site_url))
                 written.append(index_key(language))
         return written
