@@ -324,3 +324,28 @@ def test_row_json_names_states_by_id(desk_store):
     assert any(channel["state"] == "failed" for cell in cells for channel in cell["channels"])
     assert dataclasses.is_dataclass(query.Filters())
     assert _client(store).get("/api/board?period=3").status_code == 422
+
+
+def test_the_chief_withdraws_an_article_from_the_board_through_the_publish_stage(tmp_path):
+    """The board's Withdraw calls the same function as ``foreigndesk withdraw``: the article leaves the feed."""
+    from fastapi.testclient import TestClient
+    from foreigndesk.board.actions import DONE
+    from foreigndesk.publish.run import desk_channels, publish
+
+    from desk_records import approved_article
+
+    store = LocalStore(tmp_path / "store")
+    settings = load_settings()
+    approved_article(store, "bai-rut", languages=("en",))
+    assert publish(store, settings, desk_channels(store, settings, None)).published
+    assert "bai-rut" in store.read("feeds/en/feed.json").decode()
+    desk = Desk(settings, lambda: store, channels=lambda opened: desk_channels(opened, settings, None))
+    chief = TestClient(create_app(desk, lambda: Viewer("admin", True)))
+    no_reason = chief.post("/actions/withdraw", data={"article_id": "bai-rut", "reason": " "},
+                           headers={"Accept": "application/json"})
+    assert no_reason.status_code == 422, "a withdrawal says why"
+    done = chief.post("/actions/withdraw", data={"article_id": "bai-rut", "reason": "sai số liệu"},
+                      headers={"Accept": "application/json"})
+    assert done.status_code == 200 and done.json()["outcome"] == DONE, done.text
+    assert "bai-rut" not in store.read("feeds/en/feed.json").decode()
+    assert [(a.action, a.outcome, a.actor) for a in actions_of(store, "bai-rut")][-1] == ("withdraw", DONE, "admin")

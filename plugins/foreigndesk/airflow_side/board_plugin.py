@@ -56,7 +56,17 @@ def build_app() -> Any:
             opened.append(open_store(settings.store))
         return opened[0]
 
-    return create_app(Desk(settings, store, task_states=review_task_states), airflow_viewer)
+    def channels(opened_store: Store) -> list:
+        """The desk's channels as the publish task builds them, from the same Airflow Connections."""
+        import requests
+
+        from foreigndesk.airflow_side.connections import airflow_connection, remote_channel_configs
+        from foreigndesk.publish.run import desk_channels
+
+        fanpage, push = remote_channel_configs(airflow_connection)
+        return desk_channels(opened_store, settings, requests.Session(), fanpage=fanpage, push=push)
+
+    return create_app(Desk(settings, store, task_states=review_task_states, channels=channels), airflow_viewer)
 
 
 class LazyBoard:

@@ -11,6 +11,7 @@ who tried and was refused.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -59,7 +60,20 @@ def action_prefix(article_id: str) -> str:
     return f"desk-actions/{article_id}/"
 
 
-def call_publish_stage(store: Store, request: ActionRequest, actor: str) -> str:
+#: Builds the desk's channels for a withdrawal (the Airflow side supplies it from the Connections);
+#: takes the store, returns the channels. None: this board cannot reach the channels.
+ChannelsFactory = Callable[[Store], list]
+
+
+@dataclass(frozen=True)
+class Publishing:
+    """What the publish stage needs from the board's host to withdraw: the site and the channels."""
+
+    site_url: str
+    channels: ChannelsFactory | None = None
+
+
+def call_publish_stage(store: Store, request: ActionRequest, actor: str, publishing: Publishing | None = None) -> str:
     """THE adapter to the publish stage's operator functions; returns what the stage reports.
 
     Retry requeues one failed or stuck unit (``publish.requeue.requeue_delivery``, the
@@ -77,17 +91,35 @@ def call_publish_stage(store: Store, request: ActionRequest, actor: str) -> str:
             raise ActionRefused(str(error)) from None
         return f"requeued ({state.state} before): the next publish run sends it, checking first whether it is out"
     if request.action == WITHDRAW:
-        raise ActionUnavailable(
-            "withdraw is not available: the publish stage has no withdrawal yet "
-            "(`foreigndesk withdraw ARTICLE --reason TEXT`); nothing was withdrawn")
+        return _withdraw(store, request, actor, publishing)
     raise ActionRefused(f"unknown action {request.action!r}; use {RETRY!r} or {WITHDRAW!r}")
 
 
-def perform(store: Store, request: ActionRequest, actor: str, now: datetime | None = None) -> DeskAction:
+def _withdraw(store: Store, request: ActionRequest, actor: str, publishing: Publishing | None) -> str:
+    """``publish.withdrawals.withdraw``, the function behind ``foreigndesk withdraw``, on every channel."""
+    from foreigndesk.publish.withdrawals import withdraw
+
+    if publishing is None or publishing.channels is None:
+        raise ActionUnavailable("withdraw is not available here: this board was started without the desk's "
+                                "channels; use `foreigndesk withdraw ARTICLE --reason TEXT`")
+    if not request.reason.strip():
+        raise ActionRefused("say why: the reason is recorded with the withdrawal")
+    try:
+        result = withdraw(store, publishing.site_url, publishing.channels(store), request.article_id, who=actor,
+                          reason=request.reason, languages=(request.language,) if request.language else ())
+    except ValueError as error:
+        raise ActionRefused(str(error)) from None
+    left = [f"{row['channel']} {row['language']}: {row.get('reason', '')}" for row in result.pending + result.failed]
+    return ("withdrawn from every channel" if not left else
+            "withdrawal recorded; not finished on " + "; ".join(left) + " — run it again once fixed")
+
+
+def perform(store: Store, request: ActionRequest, actor: str, now: datetime | None = None,
+            publishing: Publishing | None = None) -> DeskAction:
     """Call the publish stage for ``request`` on behalf of ``actor`` and record the outcome, whatever it is."""
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     try:
-        detail, outcome = call_publish_stage(store, request, actor), DONE
+        detail, outcome = call_publish_stage(store, request, actor, publishing), DONE
     except ActionUnavailable as error:
         detail, outcome = str(error), UNAVAILABLE
     except ActionRefused as error:
@@ -96,9 +128,11 @@ def perform(store: Store, request: ActionRequest, actor: str, now: datetime | No
                         request.channel, request.revision, request.reason, outcome, detail)
     stamp = moment.strftime("%Y%m%dT%H%M%S.%fZ")
     # Two requests in the same instant (a double click, a fixed clock) are two records, in order, never one.
+    taken = {key.rsplit("-", 1)[0] for key in store.list(action_prefix(request.article_id))
+             if key.startswith(f"{action_prefix(request.article_id)}{stamp}-")}
     for number in range(1, 1000):
-        key = f"{action_prefix(request.article_id)}{stamp}-{number:03d}-{request.action}-{actor_slug(actor)}.json"
-        if records.write_once(store, key, action):
+        slot = f"{action_prefix(request.article_id)}{stamp}-{number:03d}"
+        if slot not in taken and records.write_once(store, f"{slot}-{request.action}.json", action):
             break
     return action
 

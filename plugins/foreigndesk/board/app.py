@@ -22,7 +22,18 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from foreigndesk.board import i18n, pages, query, states
-from foreigndesk.board.actions import DONE, REFUSED, RETRY, WITHDRAW, ActionRequest, DeskAction, actions_of, perform
+from foreigndesk.board.actions import (
+    DONE,
+    REFUSED,
+    RETRY,
+    WITHDRAW,
+    ActionRequest,
+    ChannelsFactory,
+    DeskAction,
+    Publishing,
+    actions_of,
+    perform,
+)
 from foreigndesk.core.settings import Settings
 from foreigndesk.core.store import Store, StoreError
 
@@ -43,6 +54,8 @@ class Desk:
     #: Airflow's word on the open reviews' tasks (None: the records alone, every open review shown waiting).
     task_states: query.TaskStates | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    #: Builds the desk's channels for a withdrawal (from Airflow's Connections); None: withdraw is unavailable.
+    channels: ChannelsFactory | None = None
 
 
 ACTION_STATUS = {DONE: 200, REFUSED: 409}
@@ -221,7 +234,8 @@ def create_app(desk: Desk, viewer: Callable[..., Any]) -> FastAPI:
 
     def act(request: Request, who: Viewer, action: ActionRequest) -> Response:
         history_of(action.article_id)  # 404 for an article the store does not hold
-        done = perform(desk.open_store(), action, who.name, desk.clock())
+        done = perform(desk.open_store(), action, who.name, desk.clock(),
+                       Publishing(desk.settings.site_url, desk.channels))
         status = ACTION_STATUS.get(done.outcome, 501)
         if "application/json" in request.headers.get("accept", ""):
             return JSONResponse(dataclasses.asdict(done), status_code=status)
