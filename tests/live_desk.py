@@ -136,7 +136,8 @@ class LiveDesk:
         self.stop()
 
 
-def answer_every_review_at_once(api: Api, expected: int, timeout: float, answer=None) -> dict[tuple, dict]:
+def answer_every_review_at_once(api: Api, expected: int, timeout: float, answer=None,
+                                skip: dict | None = None) -> dict[tuple, dict]:
     """Answer each review the moment it appears in the pending list, as its assigned reviewer; once per try.
 
     Returns {(run, task, map index, try): the pending detail answered}. A PATCH that
@@ -153,7 +154,7 @@ def answer_every_review_at_once(api: Api, expected: int, timeout: float, answer=
         for detail in pending:
             ti = detail["task_instance"]
             key = (ti["dag_run_id"], ti["task_id"], ti["map_index"], ti["try_number"])
-            if key in answered or ti["state"] != "awaiting_input":
+            if key in answered or (skip and key in skip) or ti["state"] != "awaiting_input":
                 continue
             fields = {name: spec.get("value") for name, spec in detail["params"].items()}
             payload = answer(detail) if answer else {"chosen_options": ["Approve"], "params_input": fields}
@@ -167,6 +168,23 @@ def answer_every_review_at_once(api: Api, expected: int, timeout: float, answer=
                     answered[key] = detail
         time.sleep(0.1)
     return answered
+
+
+def answer_until_runs_finish(api: Api, dag_id: str, count: int, timeout: float) -> tuple[dict, list[dict]]:
+    """Answer every review the moment it appears — tries re-opened after a failure too — until ``count``
+    runs of ``dag_id`` have finished; returns ({(run, task, map index, try): detail}, the runs)."""
+    answered: dict[tuple, dict] = {}
+    deadline = time.monotonic() + timeout
+    runs: list[dict] = []
+    while time.monotonic() < deadline:
+        answered.update(answer_every_review_at_once(api, len(answered) + 1, timeout=2, skip=answered))
+        try:
+            runs = api.get(f"/api/v2/dags/{dag_id}/dagRuns?limit=200")["dag_runs"]
+        except (urllib.error.URLError, OSError):
+            continue
+        if len([r for r in runs if r["state"] in ("success", "failed")]) >= count:
+            break
+    return answered, runs
 
 
 def wait_for_runs(api: Api, dag_id: str, count: int, timeout: float) -> list[dict]:

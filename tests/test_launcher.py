@@ -127,14 +127,16 @@ def test_quick_answers_never_fail_a_review(tmp_path):
     """Every review answered within a fraction of a second of appearing, under a real scheduler.
 
     Airflow 3.3 fails some of these tasks ("finished with state success, but the task
-    instance's state attribute is queued"; docs/airflow-hitl.md). The desk retries them,
-    reads the answer back and records it once: every run succeeds, every answer counts
-    once, and nobody is asked twice. bench/quick_answers.py measures the same with the
-    desk's retries switched off, side by side.
+    instance's state attribute is queued"; docs/airflow-hitl.md). The desk retries them:
+    the retry records the answer it reads back, or re-opens the same review when it can't,
+    and the "reviewer" answers that too. Every run succeeds and each language of each
+    article has exactly one decision — never a failed run, never two decisions, never a
+    review nobody can answer. bench/quick_answers.py measures the same with the desk's
+    retries switched off, side by side.
     """
     from foreigndesk.core.decisions import all_decisions
     from foreigndesk.core.store import LocalStore
-    from live_desk import LiveDesk, answer_every_review_at_once, wait_for_runs
+    from live_desk import LiveDesk, answer_until_runs_finish
 
     source = EXAMPLE.read_text()
     with LiveDesk(tmp_path) as desk:
@@ -145,15 +147,16 @@ def test_quick_answers_never_fail_a_review(tmp_path):
             desk.api.post("/api/v2/dags/foreigndesk_ingest/dagRuns", {"logical_date": None})
         except OSError as error:
             print(f"could not trigger ingest now ({error}); the per-minute schedule will")
-        answered = answer_every_review_at_once(desk.api, 3 * ARTICLES_RACED, timeout=420)
-        runs = wait_for_runs(desk.api, "foreigndesk_translate", ARTICLES_RACED, timeout=180)
+        answered, runs = answer_until_runs_finish(desk.api, "foreigndesk_translate", ARTICLES_RACED, timeout=600)
         tries = desk.api.get("/api/v2/dags/foreigndesk_translate/dagRuns/~/taskInstances?limit=500")["task_instances"]
         races = desk.log.read_text(errors="replace").count("state attribute is queued")
     retried = sorted((t["dag_run_id"][-8:], t["task_id"], t["map_index"], t["try_number"], t["state"])
                      for t in tries if t["task_id"].startswith("review.") and t["try_number"] > 1)
-    print(f"{len(answered)} answers, {races} task(s) failed by Airflow's race, retried: {retried}")
-    assert len(answered) == 3 * ARTICLES_RACED, "every review was answered once (no try asked again)"
+    asked_again = [key for key in answered if key[3] > 1]
+    print(f"{len(answered)} answers for {3 * ARTICLES_RACED} reviews, {races} task(s) failed by Airflow's race, "
+          f"{len(asked_again)} review(s) re-opened and answered again; retried tasks: {retried}")
     assert sorted(r["state"] for r in runs) == ["success"] * ARTICLES_RACED, retried
+    assert len(answered) >= 3 * ARTICLES_RACED
     decisions = list(all_decisions(LocalStore(tmp_path / "store")))
     assert len(decisions) == 3 * ARTICLES_RACED, "one decision per answer"
     assert len({(d.article_id, d.language) for d in decisions}) == 3 * ARTICLES_RACED

@@ -158,7 +158,9 @@ class ReviewOperator(HITLOperator):
             print(f"{self.language}: could not read the earlier try's answer ({type(error).__name__}: {error})")
             return None, True
         if answer is None:
-            return None, not checked
+            # Nothing to read back: either no answer was given, or Airflow lost it before keeping it.
+            # The re-opened form says so either way; the reviewer who did answer knows to answer again.
+            return None, True
         print(f"{self.language}: an earlier try was answered but failed in Airflow; recording that answer now")
         return self._record(store, settings, article_id, revision, {**answer, "responded_at": _moment(answer)}), False
 

@@ -26,7 +26,7 @@ from foreigndesk.core.store import Store
 
 _DIFF_LINES = 40
 #: The one line a re-opened review shows when the answer given to it could not be recorded.
-LOST_ANSWER_NOTICE = ("Your last answer to this review could not be recorded (Airflow lost it); "
+LOST_ANSWER_NOTICE = ("If you already answered this review, your answer could not be recorded (Airflow lost it); "
                       "nothing was decided. Please answer again — the text is as before.")
 
 
