@@ -112,11 +112,11 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def _operator() -> str:
-    """Who ran ``--retry`` (recorded in the requeue records); the login name when the system knows it."""
+    """Who ran an operator command (recorded in requeue and withdrawal records): FOREIGNDESK_USER, else the login."""
     import getpass
 
     try:
-        return getpass.getuser()
+        return os.environ.get("FOREIGNDESK_USER") or getpass.getuser()
     except (KeyError, OSError):
         return "operator"
 
@@ -146,8 +146,6 @@ def _print_publish(result) -> None:  # type: ignore[no-untyped-def]
 
 def cmd_withdraw(args: argparse.Namespace) -> int:
     """Exit 0 when every channel no longer shows the article; 1 when something is pending or failed."""
-    import getpass
-
     import requests
     from foreigndesk.core.store import open_store
     from foreigndesk.publish.run import desk_channels
@@ -160,7 +158,7 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
         print(f"foreigndesk: connection error: {error}", file=sys.stderr)
         return 2
     store = open_store(args.store or settings.store)
-    who = args.by or os.environ.get("FOREIGNDESK_USER") or getpass.getuser()
+    who = args.by or _operator()
     with requests.Session() as session:
         channels = desk_channels(store, settings, session, fanpage=fanpage, push=push)
         try:
