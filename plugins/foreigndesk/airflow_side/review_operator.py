@@ -17,8 +17,11 @@ from airflow.sdk.definitions.param import ParamsDict
 from foreigndesk.airflow_side.connections import notice_channels
 from foreigndesk.airflow_side.desk import open_desk, reviewers_variable, run_article
 from foreigndesk.core.decisions import FORM_FIELDS, OPTIONS, SUPERSEDED, current_request
-from foreigndesk.review import rounds
+from foreigndesk.core.events import FORM_FIELDS as EVENT_FORM_FIELDS
+from foreigndesk.review import event_review, rounds
 
+#: The event's fields, shown only when the article has an event (``review.event_review``).
+EVENT_FORM_TITLES = {EVENT_FORM_FIELDS[name]: label for name, label in event_review.LABELS.items()}
 #: Form fields a translator may leave empty (the UI disables the buttons while a required field is empty).
 OPTIONAL_FIELDS = ("summary", "note")
 
@@ -31,6 +34,8 @@ def _form_params(defaults: dict[str, str]) -> dict[str, Param]:
         "body": Param(defaults.get("body", ""), type="string", format="multiline", title="Translation (Markdown)"),
         "note": Param(defaults.get("note", ""), type=optional, title="Note to the desk",
                       description="Optional: what you changed or why you reject it."),
+        **{name: Param(defaults[name], type=optional if name.endswith("organiser") else "string", title=title)
+           for name, title in EVENT_FORM_TITLES.items() if name in defaults},  # the article's event, if any
     }
 
 
@@ -56,6 +61,8 @@ def clean_form_answer(params_input: Any) -> tuple[dict[str, str], list[str]]:
             invalid.append(f"The form came back without the field '{name}'; your earlier text is kept.")
         else:
             invalid.append(f"The field '{name}' came back as {type(value).__name__}, not text; your earlier text is kept.")
+    fields.update({name: given[name] or "" for name in EVENT_FORM_TITLES if isinstance(given.get(name) or "", str)
+                   and name in given})
     return fields, invalid
 
 

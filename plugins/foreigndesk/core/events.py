@@ -20,8 +20,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-#: The event's texts that are translated and reviewed (name and venue by the model, places by the glossary).
-TEXT_FIELDS = ("name", "venue", "commune", "province")
+#: The event's texts that are translated and reviewed (by the model, glossary first; places by the glossary).
+TEXT_FIELDS = ("name", "venue", "commune", "province", "organiser")
 #: Unit id of each text field in a draft: ``event.name`` … (the article's units are ``title``, ``body.3`` …).
 UNIT_PREFIX = "event."
 #: The review form's field for each text field (names that collide with no DAG param or run conf key).

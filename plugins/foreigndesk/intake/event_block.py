@@ -130,24 +130,27 @@ def _number(block: dict[str, Any], key: str, low: float, high: float, filename: 
     return number
 
 
+def _in_vietnam(latitude: float, longitude: float) -> bool:
+    return VIETNAM_LATITUDE[0] <= latitude <= VIETNAM_LATITUDE[1] and VIETNAM_LONGITUDE[0] <= longitude <= VIETNAM_LONGITUDE[1]
+
+
 def _point(block: dict[str, Any], filename: str) -> tuple[float | None, float | None]:
-    latitude = _number(block, "latitude", -90.0, 90.0, filename)
+    latitude = _number(block, "latitude", -180.0, 180.0, filename)
     longitude = _number(block, "longitude", -180.0, 180.0, filename)
     if (latitude is None) != (longitude is None):
         missing = "longitude" if longitude is None else "latitude"
         raise _fail(filename, missing, "is missing while its pair is given", "give both latitude and longitude, or neither")
     if latitude is None or longitude is None:
         return None, None
-    in_vietnam = (VIETNAM_LATITUDE[0] <= latitude <= VIETNAM_LATITUDE[1]
-                  and VIETNAM_LONGITUDE[0] <= longitude <= VIETNAM_LONGITUDE[1])
-    if not in_vietnam:
-        swapped = (VIETNAM_LATITUDE[0] <= longitude <= VIETNAM_LATITUDE[1]
-                   and VIETNAM_LONGITUDE[0] <= latitude <= VIETNAM_LONGITUDE[1])
-        fix = ("latitude and longitude look swapped: latitude is north (about 21.6 in Thái Nguyên), "
-               "longitude east (about 105.8); exchange them") if swapped else \
-            "the point is outside Vietnam; check the coordinates (Thái Nguyên is about 21.6 N, 105.8 E)"
-        raise _fail(filename, "latitude", f"= {latitude:g} with longitude {longitude:g} is not in Vietnam", fix)
-    return latitude, longitude
+    if _in_vietnam(latitude, longitude):
+        return latitude, longitude
+    if _in_vietnam(longitude, latitude):
+        raise _fail(filename, "latitude", f"= {latitude:g} and longitude {longitude:g} look swapped",
+                    "latitude is north (about 21.6 in Thái Nguyên), longitude east (about 105.8); exchange them")
+    if not -90.0 <= latitude <= 90.0:
+        raise _fail(filename, "latitude", f"= {latitude:g} is outside -90…90", "write decimal degrees north")
+    raise _fail(filename, "latitude", f"= {latitude:g} with longitude {longitude:g} is not in Vietnam",
+                "the events map shows events in Vietnam; check the coordinates (Thái Nguyên is about 21.6 N, 105.8 E)")
 
 
 def _check_keys(block: dict[str, Any], filename: str) -> None:

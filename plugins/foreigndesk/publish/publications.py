@@ -16,6 +16,7 @@ from foreigndesk.core.names import outlet_name
 from foreigndesk.core.revisions import Registered, load_revision
 from foreigndesk.core.store import Store
 from foreigndesk.publish.channels import Publication
+from foreigndesk.publish.channels.events import event_uid, public_event
 from foreigndesk.publish.channels.validate import clean_publication
 from foreigndesk.publish.channels.web import page_url
 
@@ -70,4 +71,6 @@ def publication(decision: Decision, article: Registered, site_url: str, first: s
         guid=f"{decision.article_id}:{decision.language}", first_published_at=first, published_at=published,
         source_url=article.source_url, image=article.image, image_caption=article.image_caption,
         author=article.author or outlet, demo_model=decision.demo_model,
+        event=public_event(article.event, decision.event,
+                           event_uid(decision.article_id, decision.language, site_url)),
     ), site_url)

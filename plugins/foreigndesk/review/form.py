@@ -23,6 +23,7 @@ from foreigndesk.core.names import DEMO_NOTICE, SOURCE_LANGUAGE, language_name, 
 from foreigndesk.core.revisions import Registered, load_revision
 from foreigndesk.core.settings import DEFAULT_REVIEWERS
 from foreigndesk.core.store import Store
+from foreigndesk.review import event_review
 
 _DIFF_LINES = 40
 #: The one line a re-opened review shows when the answer given to it could not be recorded.
@@ -122,6 +123,8 @@ def _units(draft: Draft) -> tuple[dict[str, str], dict[str, str]]:
 def unit_label(unit_id: object) -> str:
     """The form's row label of a unit id: Title, Summary, ¶3, ¶3.alt."""
     name = str(unit_id)
+    if event_review.unit_label(name):
+        return str(event_review.unit_label(name))
     if name in ("title", "summary"):
         return name.capitalize()
     return "¶" + name.removeprefix("body.") if name.startswith("body.") else (name or "text")
@@ -284,6 +287,7 @@ def build_form(
         lines += ["### Glossary terms in this text", "", "| Tiếng Việt | " + language_name(language) + " |",
                   "|---|---|", *[f"| {_cell(t.get('source', ''))} | {_cell(t.get('target', ''))} |"
                                  for t in draft.glossary_terms], ""]
+    lines += event_review.facts(article.event, quote_line)
     lines += _correction(store, article, language)
     lines += ["Edit the fields below, then **Approve** to publish or **Reject** to keep it off every channel. "
               "An approved text is checked (empty fields, broken Markdown, lost links or images, glossary errors) "
@@ -294,6 +298,7 @@ def build_form(
         if source is not None
         else {"title": draft.title, "summary": draft.summary, "body": draft.body, "note": ""}
     )
+    defaults.update(event_review.form_defaults(source.event if source is not None and source.event else draft.event))
     return ReviewForm(
         subject=_subject(article, language),
         body="\n".join(lines),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from foreigndesk.core.names import DEMO_NOTICE, LANGUAGE_NAMES, LANGUAGE_TAGS, OG_LOCALES, TARGET_LANGUAGES
 from foreigndesk.publish.channels import Catalogue, CatalogueItem, Publication
+from foreigndesk.publish.channels.events import json_ld_script
 from foreigndesk.publish.channels.render import public_summary, render_markdown, safe_url, text
 from foreigndesk.publish.channels.validate import clean_text, write_output
 
@@ -88,6 +89,7 @@ def render_page(item: Publication, versions: dict[str, str], site_url: str) -> b
           for lang in _ordered(set(versions)) if lang != item.language],
         f'<meta property="article:published_time" content="{text(item.first_published_at)}">',
         f'<meta property="article:modified_time" content="{text(item.published_at)}">',
+        *json_ld_script(item),  # schema.org Event, when the article carries one
     ]
     if image:
         head.append(f'<meta property="og:image" content="{text(image)}">')
