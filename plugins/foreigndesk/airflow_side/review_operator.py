@@ -199,7 +199,9 @@ class ReviewOperator(HITLOperator):
         from foreigndesk.translate.memory import remember_decision
 
         fields, invalid = clean_form_answer(event.get("params_input"))
-        answer = super().execute_complete(context, {**event, "params_input": {**_blank_form(), **fields}})
+        # The resumed task knows the form's fields from its construction only: the event's go to the decision.
+        core = {name: value for name, value in fields.items() if name in FORM_FIELDS}
+        answer = super().execute_complete(context, {**event, "params_input": {**_blank_form(), **core}})
         user = answer.get("responded_by_user") or {}
         decision = rounds.answer_round(
             store, article_id, revision, self.language, self.round, answer["chosen_options"], fields,
