@@ -271,6 +271,25 @@ def test_a_correction_updates_the_event_in_place_and_a_withdrawal_cancels_it(des
     assert [str(e["STATUS"]) for e in vevents(desk.calendar("en"))] == ["CANCELLED"]
 
 
+def test_a_cancellation_lost_to_a_racing_flush_is_made_again_by_the_next_rebuild(desk):
+    first = desk.register(EXAMPLE.read_bytes(), T0)
+    approve_all(desk, first, T0)
+    desk.publish(T0 + timedelta(minutes=1))
+    before = {key: desk.store.read(key) for key in ("feeds/en/events.ics", "feeds/en/events.geojson")}
+    desk.withdraw(first.article_id, "en")
+    for key, data in before.items():  # a flush that read the events before the withdrawal wrote them
+        desk.store.replace(key, data)
+    assert [str(e["STATUS"]) for e in vevents(desk.calendar("en"))] == ["CONFIRMED"]
+
+    other = desk.register(drop(("title: Thái Nguyên tổ chức", "id: tntv-hoi-cho\ntitle: Thái Nguyên tổ chức")),
+                          T0 + timedelta(hours=1))
+    approve_all(desk, other, T0 + timedelta(hours=1))
+    desk.publish(T0 + timedelta(hours=1, minutes=1))
+    by_article = {str(e["UID"]).split(".")[0]: e for e in vevents(desk.calendar("en"))}
+    assert str(by_article[first.article_id]["STATUS"]) == "CANCELLED"
+    assert str(by_article["tntv-hoi-cho"]["STATUS"]) == "CONFIRMED"
+
+
 def test_a_correction_that_drops_the_event_cancels_it(desk):
     first = desk.register(EXAMPLE.read_bytes(), T0)
     approve_all(desk, first, T0)

@@ -213,11 +213,28 @@ def revision_place(store: Store, article_id: str, revision: str) -> int:
     return names.index(revision) if revision in names else 0
 
 
+def withdrawn_events(store: Store, language: str, events: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """(uid, when) of every event still CONFIRMED whose article the desk withdrew in this language.
+
+    A withdrawal does not take the publish lease: a flush that read the events before the withdrawal
+    wrote them could put the event back. Every rebuild cancels such an event again from the
+    withdrawal's own record, so the cancellation can be late but never lost.
+    """
+    from foreigndesk.core import records
+    from foreigndesk.publish.withdrawals import Withdrawal, request_key, withdrawn_slots  # imports the channels
+
+    slots = withdrawn_slots(store)
+    return [(uid, records.load(store, Withdrawal, request_key(entry["article_id"], language)).requested_at)
+            for uid, entry in events.items()
+            if entry.get("status") == CONFIRMED and (entry.get("article_id"), language) in slots]
+
+
 def write_events(store: Store, language: str, changed: Sequence[Publication],
                  withdrawn: Sequence[tuple[str, str]] = ()) -> list[str]:
     """Rebuild a language's two event documents; nothing is written when no event is touched."""
     mine = [item for item in changed if item.language == language]
     previous = read_events(store, language)
+    withdrawn = [*withdrawn, *withdrawn_events(store, language, previous)]
     touched = [item for item in mine if item.event or any(e.get("article_id") == item.article_id
                                                            for e in previous.values())]
     if not touched and not any(uid in previous for uid, _ in withdrawn):
