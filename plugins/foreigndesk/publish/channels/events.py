@@ -223,6 +223,8 @@ def withdrawn_events(store: Store, language: str, events: Mapping[str, Mapping[s
     from foreigndesk.core import records
     from foreigndesk.publish.withdrawals import Withdrawal, request_key, withdrawn_slots  # imports the channels
 
+    if not any(entry.get("status") == CONFIRMED for entry in events.values()):
+        return []  # nothing to cancel: no listing of the withdrawals
     slots = withdrawn_slots(store)
     return [(uid, records.load(store, Withdrawal, request_key(entry["article_id"], language)).requested_at)
             for uid, entry in events.items()
