@@ -39,7 +39,7 @@ from foreigndesk.publish.channels import CHANNEL_NAMES
 from foreigndesk.publish.due_index import channel_health
 from foreigndesk.publish.ledger import FAILED, STUCK, DeliveryState, publication_states
 from foreigndesk.publish.ledger import PUBLISHED as CHANNEL_PUBLISHED
-from foreigndesk.publish.withdrawals import Withdrawal, takedown_state, withdrawals
+from foreigndesk.publish.takedown_ledger import Withdrawal, takedown_state, withdrawals
 
 TRANSLATING, IN_REVIEW, PUBLISHED, WITHDRAWN = "translating", "in review", "published", "withdrawn"
 #: An open review request whose task no longer waits for the answer (failed, cleared, ended).

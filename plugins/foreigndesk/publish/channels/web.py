@@ -11,9 +11,20 @@ rewrites the same page at the same URL.
 
 from __future__ import annotations
 
-from foreigndesk.core.names import DEMO_NOTICE, LANGUAGE_NAMES, LANGUAGE_TAGS, OG_LOCALES, TARGET_LANGUAGES
+from foreigndesk.core.names import (
+    DEMO_NOTICE,
+    LANGUAGE_NAMES,
+    LANGUAGE_TAGS,
+    OG_LOCALES,
+    TARGET_LANGUAGES,
+)
 from foreigndesk.publish.channels import Catalogue, CatalogueItem, Publication
-from foreigndesk.publish.channels.render import public_summary, render_markdown, safe_url, text
+from foreigndesk.publish.channels.render import (
+    public_summary,
+    render_markdown,
+    safe_url,
+    text,
+)
 from foreigndesk.publish.channels.validate import clean_text, write_output
 
 NAME = "web"
