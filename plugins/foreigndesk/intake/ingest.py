@@ -42,7 +42,8 @@ from foreigndesk.core.store import RecordExists, Store, open_store
 from foreigndesk.intake import set_aside
 from foreigndesk.intake.article_file import ArticleError, parse_article
 from foreigndesk.intake.outlet_feeds import OutletFeed
-from foreigndesk.intake.sources import NO_OUTLET, Drop, S3Inbox, Source, SourceError, inbox_folders
+from foreigndesk.intake.s3_inbox import S3Inbox
+from foreigndesk.intake.sources import NO_OUTLET, Drop, Source, SourceError, inbox_folders
 
 _SAFE_SEGMENT = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
