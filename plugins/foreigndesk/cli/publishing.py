@@ -48,16 +48,19 @@ REMOTE_CONNECTION_VARIABLES = ("AIRFLOW_CONN_FOREIGNDESK_FANPAGE", "AIRFLOW_CONN
 
 
 def _remote_configs():  # type: ignore[no-untyped-def]
-    """The fanpage and push configs from the same Connections the DAG uses (None when not set)."""
+    """The fanpage and push configs from the same Connections the DAG uses (None when not set).
+
+    A Connection that cannot be read is a configuration error (exit 2), named by the message.
+    """
     if not any(os.environ.get(name) for name in REMOTE_CONNECTION_VARIABLES):
         return None, None
     # Parsed by Airflow's own code, imported only when needed.
-    from foreigndesk.airflow_side.connections import (
-        env_connection,
-        remote_channel_configs,
-    )
+    from foreigndesk.airflow_side.connections import env_connection, remote_channel_configs
 
-    return remote_channel_configs(env_connection)
+    try:
+        return remote_channel_configs(env_connection)
+    except ValueError as error:
+        raise SettingsError(f"connection: {error}") from None
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
@@ -65,11 +68,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
     from foreigndesk.publish.run import run_publish
 
     settings = load_settings()
-    try:
-        fanpage, push = _remote_configs()
-    except ValueError as error:
-        print(f"foreigndesk: connection error: {error}", file=sys.stderr)
-        return 2
+    fanpage, push = _remote_configs()
     try:
         result = run_publish(open_store(args.store or settings.store), settings, fanpage=fanpage, push=push,
                              only=args.channel, dry_run=args.dry_run, lease_wait=args.wait, retry=args.retry,
@@ -128,11 +127,7 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
     from foreigndesk.publish.withdrawals import withdraw
 
     settings = load_settings()
-    try:
-        fanpage, push = _remote_configs()
-    except ValueError as error:
-        print(f"foreigndesk: connection error: {error}", file=sys.stderr)
-        return 2
+    fanpage, push = _remote_configs()
     store = open_store(args.store or settings.store)
     who = args.by or _operator()
     with requests.Session() as session:
