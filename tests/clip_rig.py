@@ -32,7 +32,7 @@ def ingest_and_translate(store, inbox: Path):
     return clip, {draft.language: draft for draft in drafts}
 
 
-ZH_CUES = ["欢迎来到太原市", "新疆茶区。", "今年的采茶季", "从三月开始。", "外国游客可以和村民一起采茶。"]
+ZH_CUES = ["欢迎来到太原新疆茶产区，", "太原省。", "今年的采茶季", "从三月开始。", "外国游客可以和村民一起采茶。"]
 
 
 def with_texts(body: str, texts: list[str]) -> str:

@@ -98,7 +98,7 @@ def test_the_feed_carries_the_transcript_not_cue_blocks(published):
 
     root, _, _ = published
     items = json.loads((root / "feeds" / "zh" / "feed.json").read_text())["items"]
-    assert [item["content_text"] for item in items] == ["欢迎来到太原市 新疆茶区。\n\n今年的采茶季 从三月开始。\n\n外国游客可以和村民一起采茶。\n"]
+    assert [item["content_text"] for item in items] == ["欢迎来到太原新疆茶产区，太原省。\n\n今年的采茶季从三月开始。\n\n外国游客可以和村民一起采茶。\n"]
 
 
 def test_a_broken_webvtt_is_never_written():

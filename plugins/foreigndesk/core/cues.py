@@ -148,9 +148,23 @@ def sentence_groups(cues: Sequence[Cue]) -> list[list[int]]:
     return groups
 
 
+_WIDE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def _spaced(left: str, right: str) -> str:
+    """Two pieces of a line: a space between them, but none between two Chinese (or Japanese) characters."""
+    if not left or not right:
+        return left or right
+    return left + right if _WIDE.match(left[-1]) and _WIDE.match(right[0]) else f"{left} {right}"
+
+
 def joined(cues: Sequence[Cue], group: Sequence[int]) -> str:
-    """The text of a run of cues as one line (cue and line breaks become spaces)."""
-    return " ".join(" ".join(cues[index].text.split()) for index in group).strip()
+    """The text of a run of cues as one line (cue and line breaks become spaces, none inside Chinese)."""
+    text = ""
+    for index in group:
+        for line in cues[index].text.split():
+            text = _spaced(text, line)
+    return text.strip()
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")

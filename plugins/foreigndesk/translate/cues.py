@@ -34,6 +34,9 @@ from foreigndesk.translate.qa.subtitle_checks import SEGMENT, SUBTITLE_CHECKS
 CONTINUED = "…"
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
 #: A piece: leading spaces, then one CJK character (with the punctuation after it) or one word.
+#: A piece ending in punctuation: a cue boundary there reads better, so a cut may move a little to reach it.
+_PAUSE = re.compile(r"[,;:.!?…、。，！？：；]$")
+PAUSE_PULL = 0.1
 _PIECE = re.compile(rf"\s*(?:[{_CJK}][、。，！？：；」』）]*|[^\s{_CJK}]+)")
 
 
@@ -42,10 +45,11 @@ def pieces(text: str) -> list[str]:
     return _PIECE.findall(text.strip())
 
 
-def _cuts(lengths: Sequence[int], weights: Sequence[float], count: int) -> list[int]:
+def _cuts(lengths: Sequence[int], weights: Sequence[float], count: int, pauses: Sequence[bool]) -> list[int]:
     """Where to cut ``len(lengths)`` pieces into ``count`` slices, each slice at least one piece.
 
-    Cut ``k`` falls where the pieces' running length best matches the running share of the weights.
+    Cut ``k`` falls where the pieces' running length best matches the running share of the weights;
+    after a piece ending in punctuation (``pauses``) it may move by up to :data:`PAUSE_PULL` of the run.
     """
     total_length, total_weight = sum(lengths) or 1, sum(weights) or 1
     running, ends = 0, []
@@ -57,7 +61,8 @@ def _cuts(lengths: Sequence[int], weights: Sequence[float], count: int) -> list[
         share += weights[k - 1]
         goal = share / total_weight * total_length
         lowest, highest = previous + 1, len(lengths) - (count - k)
-        best = min(range(lowest, highest + 1), key=lambda cut: (abs(ends[cut - 1] - goal), cut))
+        best = min(range(lowest, highest + 1),
+                   key=lambda cut: (abs(ends[cut - 1] - goal) / total_length - PAUSE_PULL * pauses[cut - 1], cut))
         cuts.append(best)
         previous = best
     return cuts
@@ -77,7 +82,8 @@ def distribute(text: str, weights: Sequence[float]) -> list[str]:
         parts = [char for char in text.strip() if not char.isspace()]
     if len(parts) < count:
         return [part.strip() for part in parts] + [CONTINUED] * (count - len(parts))
-    cuts = [0, *_cuts([len(part.strip()) for part in parts], [max(w, 1) for w in weights], count), len(parts)]
+    pauses = [bool(_PAUSE.search(part)) for part in parts]
+    cuts = [0, *_cuts([len(part.strip()) for part in parts], [max(w, 1) for w in weights], count, pauses), len(parts)]
     return ["".join(parts[cuts[i]:cuts[i + 1]]).strip() for i in range(count)]
 
 
