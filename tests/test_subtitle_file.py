@@ -139,7 +139,7 @@ def test_two_subtitle_files_for_one_clip_are_refused(inbox, store):
 
 def test_a_clip_outside_an_outlet_folder_is_quarantined_like_an_article(inbox, store):
     (inbox / "clip.vtt").write_bytes(VTT)
-    result = ingest_inbox(store, inbox, OUTLETS)
+    assert len(ingest_inbox(store, inbox, OUTLETS).quarantined) == 1
     kept, record = _quarantined(store, VTT, "no-outlet")
     assert kept == VTT and "inbox/<outlet>/" in record["reason"]
 

@@ -106,3 +106,17 @@ def test_a_broken_webvtt_is_never_written():
         check_output("web/en/x.vtt", b"1\n00:00:01.000 --> 00:00:02.000\nHi\n")
     with pytest.raises(InvalidOutput, match="out-of-order"):
         check_output("web/en/x.vtt", b"WEBVTT\n\n00:00:05.000 --> 00:00:06.000\nA\n\n00:00:01.000 --> 00:00:02.000\nB\n")
+
+
+def test_a_withdrawn_language_loses_its_subtitles_and_its_track(published):
+    from foreigndesk.publish.withdrawals import withdraw
+
+    root, _, _ = published
+    settings = load_settings()
+    store = LocalStore(root)
+    result = withdraw(store, settings.site_url, desk_channels(store, settings, None), CLIP_ID, who="chief",
+                      reason="wrong clip", languages=["en"])
+    assert result.complete, result
+    assert webvtt.read(str(root / "web" / "en" / f"{CLIP_ID}.vtt")).captions == []
+    assert [track["srclang"] for track in _page(root, "zh").tracks] == ["zh-Hans"]
+    assert len(webvtt.read(str(root / "web" / "zh" / f"{CLIP_ID}.vtt")).captions) == 5
