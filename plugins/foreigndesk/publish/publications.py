@@ -19,6 +19,7 @@ from foreigndesk.core.store import Store
 from foreigndesk.publish import ledger
 from foreigndesk.publish.channels import Catalogue, CatalogueItem, Publication
 from foreigndesk.publish.channels.validate import clean_publication
+from foreigndesk.publish.channels.video import with_clip
 from foreigndesk.publish.channels.web import page_url
 
 
@@ -65,14 +66,14 @@ def embargo_of(article: Registered, zone: str) -> datetime | None:
 def publication(decision: Decision, article: Registered, site_url: str, first: str, published: str) -> Publication:
     """What every channel shows for one approved translation: texts cleaned of control characters, URLs checked."""
     outlet = outlet_name(article.outlet)
-    return clean_publication(Publication(
+    return clean_publication(with_clip(Publication(
         article_id=decision.article_id, revision=decision.revision, language=decision.language,
         title=decision.title, summary=decision.summary, body=decision.body, outlet=outlet,
         url=page_url(site_url, decision.language, decision.article_id),
         guid=f"{decision.article_id}:{decision.language}", first_published_at=first, published_at=published,
         source_url=article.source_url, image=article.image, image_caption=article.image_caption,
         author=article.author or outlet, demo_model=decision.demo_model,
-    ), site_url)
+    ), article), site_url)
 
 
 def catalogue(store: Store, site_url: str, channel: str, left_out: set[tuple[str, str]],
