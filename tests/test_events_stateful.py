@@ -18,7 +18,7 @@ from foreigndesk.core import records
 from foreigndesk.core.store import LocalStore
 from foreigndesk.publish.channels import Publication
 from foreigndesk.publish.channels.events import event_uid, ics_key, public_event, write_events
-from foreigndesk.publish.withdrawals import Withdrawal, request_key
+from foreigndesk.publish.takedown_ledger import Withdrawal, request_key
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule

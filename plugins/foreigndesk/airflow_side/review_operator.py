@@ -16,7 +16,14 @@ from airflow.sdk import Param
 from airflow.sdk.definitions.param import ParamsDict
 from foreigndesk.airflow_side.connections import notice_channels
 from foreigndesk.airflow_side.desk import open_desk, reviewers_variable, run_article
-from foreigndesk.core.decisions import FORM_FIELDS, OPTIONS, SUPERSEDED, current_request
+from foreigndesk.core.decisions import (
+    FORM_FIELDS,
+    OPTIONS,
+    SUPERSEDED,
+    ReviewBlocked,
+    current_request,
+    record_blocked,
+)
 from foreigndesk.core.events import FORM_FIELDS as EVENT_FORM_FIELDS
 from foreigndesk.review import event_review, rounds
 
@@ -113,6 +120,15 @@ class ReviewOperator(HITLOperator):
         self.language = language
         self.round = round
 
+    def _reviewers(self, store: Any, article_id: str, revision: str) -> dict[str, list[str]] | None:
+        """The reviewers Variable; a malformed one fails the task and is recorded for ``foreigndesk status``."""
+        try:
+            return reviewers_variable()
+        except ValueError as problem:
+            record_blocked(store, ReviewBlocked(article_id, revision, self.language, str(problem),
+                                                datetime.now(timezone.utc).isoformat()))
+            raise
+
     def execute(self, context: Any) -> Any:
         from airflow.sdk.exceptions import AirflowSkipException, TaskAwaitingInput
 
@@ -126,7 +142,8 @@ class ReviewOperator(HITLOperator):
                 return settled
         timeout = timedelta(seconds=settings.review_timeout_seconds)
         link = form_link(ti)
-        opened = rounds.open_round(store, article_id, revision, self.language, self.round, reviewers_variable(),
+        opened = rounds.open_round(store, article_id, revision, self.language, self.round,
+                                   self._reviewers(store, article_id, revision),
                                    datetime.now(timezone.utc).replace(microsecond=0), timeout, link,
                                    rounds.TaskPlace(ti.run_id, ti.task_id, _map_index(ti)), lost_answer)
         if opened is None:

@@ -52,6 +52,10 @@ class Article:
     flags: list[str] = field(default_factory=list)
     #: The ``event:`` block (:class:`foreigndesk.core.events.Event` as a mapping); empty: no event.
     event: dict[str, Any] = field(default_factory=dict)
+    #: A subtitled clip (``core.cues``): the clip file's URL and its Vietnamese cues ({start, end, text});
+    #: the body is then the clip's transcript, one paragraph per sentence run.
+    video_url: str = ""
+    cues: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from foreigndesk.core.revisions import Registered, load_revision
 from foreigndesk.core.settings import DEFAULT_REVIEWERS
 from foreigndesk.core.store import Store
 from foreigndesk.review import event_review
+from foreigndesk.review.cue_review import cue_table
 
 _DIFF_LINES = 40
 #: The one line a re-opened review shows when the answer given to it could not be recorded.
@@ -283,6 +284,7 @@ def build_form(
         "♻ = from translation memory · **bold** = provincial glossary term",
         "",
     ]
+    lines += cue_table(article, draft, language)
     if draft.glossary_terms:
         lines += ["### Glossary terms in this text", "", "| Tiếng Việt | " + language_name(language) + " |",
                   "|---|---|", *[f"| {_cell(t.get('source', ''))} | {_cell(t.get('target', ''))} |"

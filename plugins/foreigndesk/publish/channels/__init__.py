@@ -48,6 +48,9 @@ class Publication:
     demo_model: bool = False
     #: The article's event as published (``channels.events.public_event``); empty: the article has none.
     event: dict[str, Any] = field(default_factory=dict)
+    #: A subtitled clip: the clip file's URL and this language's subtitles as WebVTT (``channels.video``).
+    video_url: str = ""
+    subtitles: str = ""
 
 
 @dataclass(frozen=True)

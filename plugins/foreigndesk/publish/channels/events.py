@@ -33,12 +33,14 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import icalendar
+from foreigndesk.core import records
 from foreigndesk.core.events import TEXT_FIELDS, event_of
 from foreigndesk.core.names import LANGUAGE_TAGS
 from foreigndesk.core.revisions import revisions_of
 from foreigndesk.core.store import Store
 from foreigndesk.publish.channels import Publication
 from foreigndesk.publish.channels.validate import check_output, write_output
+from foreigndesk.publish.takedown_ledger import Withdrawal, request_key, withdrawn_slots
 
 CONFIRMED, CANCELLED = "CONFIRMED", "CANCELLED"
 PRODID = "-//Thai Nguyen foreign-information desk//foreigndesk events//EN"
@@ -220,9 +222,6 @@ def withdrawn_events(store: Store, language: str, events: Mapping[str, Mapping[s
     wrote them could put the event back. Every rebuild cancels such an event again from the
     withdrawal's own record, so the cancellation can be late but never lost.
     """
-    from foreigndesk.core import records
-    from foreigndesk.publish.withdrawals import Withdrawal, request_key, withdrawn_slots  # imports the channels
-
     if not any(entry.get("status") == CONFIRMED for entry in events.values()):
         return []  # nothing to cancel: no listing of the withdrawals
     slots = withdrawn_slots(store)
