@@ -439,6 +439,9 @@ def cmd_models_build_demo(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="foreigndesk", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
+    from foreigndesk.accounts_cli import add_parser as add_accounts_parser
+
+    add_accounts_parser(commands)
 
     run = commands.add_parser("run", help="run the desk: Airflow standalone on this machine (make run)")
     run.add_argument("--desk-dir", default=os.environ.get("FOREIGNDESK_DESK_DIR", str(REPO_ROOT / ".desk")))
