@@ -189,10 +189,12 @@ def fab_desk(demo_models):
 @pytest.mark.timeout(900)
 def test_reviewers_answer_their_own_review_and_nothing_else_under_fab_on_postgresql(fab_desk, tmp_path):
     desk = fab_desk
-    # A disabled account cannot sign in (it could before).
-    assert desk.login("reviewer_ko")[0] == 201
+    # A disabled account cannot sign in (it could before), and a token it already held stops working.
+    status, held = desk.login("reviewer_ko")
+    assert status == 201
     assert desk.desk("accounts", "disable", "reviewer_ko").returncode == 0
     assert desk.login("reviewer_ko")[0] in (401, 403)
+    assert desk.call("GET", "/api/v2/dags", token=held["access_token"])[0] in (401, 403)
 
     # The desk chief names reviewers by username in the Variable; one does not exist, one is disabled.
     reviewers = {"en": ["reviewer_en"], "zh": ["reviewer_zh", "ghost"], "ko": ["reviewer_ko"]}
@@ -268,6 +270,12 @@ def test_reviewers_answer_their_own_review_and_nothing_else_under_fab_on_postgre
     decided = {lang: [d.outcome for d in decisions_for(LocalStore(store), article_id, revision, lang)]
                for lang in ("en", "zh", "ko")}
     assert decided == {"en": ["approved"], "zh": ["approved"], "ko": []}, decided
+
+    # The board's actions are the chief's (and the Admin's), not a reviewer's.
+    status, board = desk.call("GET", "/foreigndesk/api/board", "tran.chief")
+    assert status == 200 and board["is_chief"] is True, board
+    status, board = desk.call("GET", "/foreigndesk/api/board", "reviewer_en")
+    assert status == 200 and board["is_chief"] is False, board
 
     # The desk chief re-opens the Korean review (after fixing the account) by clearing its task.
     assert desk.desk("accounts", "enable", "reviewer_ko").returncode == 0
