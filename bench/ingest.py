@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
 from foreigndesk.core.store import LocalStore, S3Store, s3_client  # noqa: E402
 from foreigndesk.intake.ingest import ingest, ingest_inbox  # noqa: E402
-from foreigndesk.intake.sources import S3Inbox  # noqa: E402
+from foreigndesk.intake.s3_inbox import S3Inbox  # noqa: E402
 
 OUTLETS = ("baothainguyen", "tntv")
 BODY = (

@@ -22,7 +22,8 @@ from foreigndesk.core.revisions import source_key
 from foreigndesk.core.store import LocalStore, S3Store
 from foreigndesk.intake.article_file import parse_article
 from foreigndesk.intake.ingest import IntakeResult, ingest, ingest_drop
-from foreigndesk.intake.sources import DropFolder, S3Inbox
+from foreigndesk.intake.s3_inbox import S3Inbox
+from foreigndesk.intake.sources import DropFolder
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test

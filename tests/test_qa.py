@@ -91,6 +91,21 @@ CASES = {
         DocumentResult("body", "en", SOURCE_MD, "# Title\n\n- One\n- Two\n\nSee [page](https://a.vn) and ![photo](b.jpg).\n"),
         "the source has 1 links, the translation 0",
     ),
+    "subtitle-empty": (
+        DocumentResult("cues", "en", "", "1\n00:00:01.000 --> 00:00:03.000\nTea.\n\n2\n00:00:03.000 --> 00:00:05.000\n…\n"),
+        DocumentResult("cues", "en", "", "1\n00:00:01.000 --> 00:00:03.000\nTea\n\n2\n00:00:03.000 --> 00:00:05.000\nseason.\n"),
+        "cue 2 (00:00:03.000 --> 00:00:05.000) has no text",
+    ),
+    "subtitle-reading-speed": (
+        DocumentResult("cues", "zh", "", "1\n00:00:01.000 --> 00:00:02.000\n今年的采茶季从三月开始\n"),
+        DocumentResult("cues", "en", "", "1\n00:00:01.000 --> 00:00:02.000\nTea season: March\n"),
+        "11.0 characters per second, above 9 for 中文",
+    ),
+    "subtitle-line-length": (
+        DocumentResult("cues", "ko", "", "1\n00:00:01.000 --> 00:00:09.000\n올해 차 수확은 삼월에 시작됩니다 여러분\n"),
+        DocumentResult("cues", "ko", "", "1\n00:00:01.000 --> 00:00:09.000\n올해 차 수확은\n삼월에 시작됩니다\n"),
+        "a line of 19.5 characters, above 16 for 한국어",
+    ),
     "memory": (
         seg("Chè ngon.", "Good tea.", memory=MEMORY),
         seg("Chè ngon.", "Good tea."),

@@ -334,3 +334,35 @@ def test_rounds_are_bounded_and_the_desk_hears_when_none_was_fixed(desk, demo_mo
     assert exhausted["subject"].startswith("Review still needs a fix after 3 attempts: [EN] Hội chợ OCOP")
     assert "the link https://tntv.vn/ocop-2025 from the source is missing" in exhausted["text"]
     assert exhausted["link"].endswith("/tasks/review.round_3/mapped/0/required_actions")
+
+
+def test_a_malformed_reviewers_variable_fails_the_review_and_shows_in_status(desk, demo_models, airflow_db, hooks,
+                                                                             monkeypatch):
+    """A string where a list of user ids belongs: the review task fails naming the Variable, nobody is
+    assigned a reviewer per letter, and ``foreigndesk status`` tells the desk chief what to fix."""
+    from airflow.models.variable import Variable
+    from airflow.utils.session import create_session
+    from foreigndesk.core.decisions import requests_for
+    from foreigndesk.core.store import LocalStore
+    from foreigndesk.status import REVIEW_BLOCKED, collect_status, format_status
+
+    monkeypatch.setenv("FOREIGNDESK_REVIEW_RETRIES", "0")
+    with create_session() as session:
+        session.query(Variable).filter(Variable.key == "foreigndesk_reviewers").delete()
+        session.add(Variable(key="foreigndesk_reviewers", val=json.dumps({"en": "reviewer_en"})))
+    try:
+        article = _register(desk, LINKED.encode(), "hoi-cho.md")
+        run = _run(article, Responder(TEST_PASSWORDS, {}))
+    finally:
+        with create_session() as session:
+            session.query(Variable).filter(Variable.key == "foreigndesk_reviewers").delete()
+    assert run.state == "failed"
+    assert _states(run)[("review.round_1", 0)] == "failed"
+    store = LocalStore(desk / "store")
+    assert requests_for(store, *article, "en") == [], "no review opened for a reviewer per letter"
+
+    report = collect_status(store, __import__("datetime").datetime.now(__import__("datetime").timezone.utc), ("en",))
+    [row] = [row for row in report.articles if row.language == "en"]
+    assert row.state == REVIEW_BLOCKED
+    assert "foreigndesk_reviewers" in row.holder and "'en' must be a list of user ids" in row.holder
+    assert "review blocked" in format_status(report)

@@ -10,7 +10,7 @@ from drops import article_bytes
 from foreigndesk.core.revisions import source_key
 from foreigndesk.core.store import S3Store
 from foreigndesk.intake.ingest import configured_sources, ingest
-from foreigndesk.intake.sources import S3Inbox
+from foreigndesk.intake.s3_inbox import S3Inbox
 
 OUTLETS = ("baothainguyen", "tntv")
 

@@ -17,7 +17,7 @@ from foreigndesk.core import records
 from foreigndesk.core.store import LocalStore
 from foreigndesk.publish import ledger
 from foreigndesk.publish.policies import RetryPolicy
-from foreigndesk.publish.withdrawals import DONE, Withdrawal, request_key, takedown_state
+from foreigndesk.publish.takedown_ledger import DONE, Withdrawal, request_key, takedown_state
 
 
 @pytest.fixture(params=CHANNELS)

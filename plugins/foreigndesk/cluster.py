@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from foreigndesk.accounts_cli import init_accounts
+from foreigndesk.cli.accounts import init_accounts
 from foreigndesk.airflow_side.accounts import FAB_AUTH_MANAGER
 from foreigndesk.launcher import (
     DeskPaths,

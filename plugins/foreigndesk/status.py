@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
@@ -26,9 +25,12 @@ from foreigndesk.core.decisions import (
     SUPERSEDED,
     Decision,
     ReviewRequest,
+    TaskStates,
     all_decisions,
     current_request,
     decisions_for,
+    latest_block,
+    stopped_review,
 )
 from foreigndesk.core.drafts import draft_key
 from foreigndesk.core.revisions import Registered
@@ -37,16 +39,13 @@ from foreigndesk.publish.channels import CHANNEL_NAMES
 from foreigndesk.publish.due_index import channel_health
 from foreigndesk.publish.ledger import FAILED, STUCK, DeliveryState, publication_states
 from foreigndesk.publish.ledger import PUBLISHED as CHANNEL_PUBLISHED
-from foreigndesk.publish.withdrawals import Withdrawal, takedown_state, withdrawals
+from foreigndesk.publish.takedown_ledger import Withdrawal, takedown_state, withdrawals
 
 TRANSLATING, IN_REVIEW, PUBLISHED, WITHDRAWN = "translating", "in review", "published", "withdrawn"
 #: An open review request whose task no longer waits for the answer (failed, cleared, ended).
 REVIEW_STOPPED = "review stopped"
-#: Task states in which a review task still takes, or is about to take, the answer.
-_TASK_WAITING = {"awaiting_input", "deferred", "scheduled", "queued", "running", "up_for_retry",
-                 "up_for_reschedule", "restarting"}
-#: (run id, task id, map index) → Airflow's state of that task instance (see airflow_side.review_tasks).
-TaskStates = Mapping[tuple[str, str, int], str]
+#: The desk's configuration stopped a review from opening (a ReviewBlocked record newer than any answer).
+REVIEW_BLOCKED = "review blocked"
 _STATE_NAMES = {APPROVED: "approved", REJECTED: "rejected", NEEDS_FIX: "needs fix", EXPIRED: "expired",
                 SUPERSEDED: "superseded"}
 _HOLDERS = {APPROVED: "publisher (next run)", REJECTED: "desk (rejected)", EXPIRED: "desk chief (re-open or drop)",
@@ -116,21 +115,6 @@ def _channel_view(states: list[DeliveryState]) -> dict[str, str]:
             else state.state for state in states}
 
 
-def stopped_review(request: ReviewRequest, task_states: TaskStates | None) -> str:
-    """Why no task waits for this open request, with what to do; "" while one does (or nobody can tell)."""
-    if task_states is None or not request.run_id:
-        return ""
-    state = task_states.get((request.run_id, request.task_id, request.map_index), "removed")
-    if state in _TASK_WAITING:
-        return ""
-    where = f"{request.task_id} [{request.map_index}] of run {request.run_id}"
-    if state == "none":
-        return f"task cleared; it re-opens when the run is scheduled (clear the run again if it ended): {where}"
-    if state in ("failed", "upstream_failed"):
-        return f"task failed without an answer; clear {where} to re-open the review"
-    return f"task ended ({state}) without an answer; clear {where} to re-open the review"
-
-
 def withdrawn_row(store: Store, row: ArticleStatus, withdrawal: Withdrawal, now: datetime) -> ArticleStatus:
     """A withdrawn language: who, when, why; per channel whether it is down yet."""
     channels = {}
@@ -169,6 +153,9 @@ def language_status(
         if stopped:
             return row(REVIEW_STOPPED, stopped, waiting.opened_at, waiting.attempt)
         return row(IN_REVIEW, ", ".join(waiting.reviewers), waiting.opened_at, waiting.attempt)
+    blocked = latest_block(store, article.article_id, article.revision, language)
+    if blocked is not None and (not decisions or blocked.at > decisions[-1].decided_at):
+        return row(REVIEW_BLOCKED, f"desk chief: {blocked.reason}", blocked.at)
     if decisions:
         latest = decisions[-1]
         holder = latest.reviewer if latest.outcome == NEEDS_FIX else _HOLDERS[latest.outcome]

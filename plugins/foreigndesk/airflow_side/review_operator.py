@@ -16,7 +16,14 @@ from airflow.sdk import Param
 from airflow.sdk.definitions.param import ParamsDict
 from foreigndesk.airflow_side.connections import notice_channels
 from foreigndesk.airflow_side.desk import open_desk, reviewers_variable, run_article
-from foreigndesk.core.decisions import FORM_FIELDS, OPTIONS, SUPERSEDED, current_request
+from foreigndesk.core.decisions import (
+    FORM_FIELDS,
+    OPTIONS,
+    SUPERSEDED,
+    ReviewBlocked,
+    current_request,
+    record_blocked,
+)
 from foreigndesk.review import rounds
 
 #: Form fields a translator may leave empty (the UI disables the buttons while a required field is empty).
@@ -106,6 +113,15 @@ class ReviewOperator(HITLOperator):
         self.language = language
         self.round = round
 
+    def _reviewers(self, store: Any, article_id: str, revision: str) -> dict[str, list[str]] | None:
+        """The reviewers Variable; a malformed one fails the task and is recorded for ``foreigndesk status``."""
+        try:
+            return reviewers_variable()
+        except ValueError as problem:
+            record_blocked(store, ReviewBlocked(article_id, revision, self.language, str(problem),
+                                                datetime.now(timezone.utc).isoformat()))
+            raise
+
     def execute(self, context: Any) -> Any:
         from airflow.sdk.exceptions import AirflowSkipException, TaskAwaitingInput
 
@@ -150,7 +166,7 @@ class ReviewOperator(HITLOperator):
         from foreigndesk.review import assignees, notify
         from foreigndesk.review.form import reviewers_for, subject_for
 
-        variable = reviewers_variable()
+        variable = self._reviewers(store, article_id, revision)
         usernames = reviewers_for(self.language, variable)
         assignment = assignees.assign(usernames, reviewer_accounts(usernames))
         if assignment.unusable:

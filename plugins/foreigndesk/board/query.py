@@ -41,13 +41,13 @@ from foreigndesk.core.decisions import (
     ReviewRequest,
     decision_key,
     request_key,
+    stopped_review,
 )
 from foreigndesk.core.drafts import MEMORY_FINDING, Draft, draft_key
 from foreigndesk.core.revisions import ARTICLES, Registered, article_key
 from foreigndesk.core.store import Store
 from foreigndesk.publish import ledger
 from foreigndesk.publish.channels import CHANNEL_NAMES
-from foreigndesk.status import stopped_review  # what "stopped" means, said once
 
 #: How far back "My reviews" looks for open reviews, whatever period the board shows.
 MY_REVIEWS_LOOKBACK = timedelta(days=30)

@@ -219,6 +219,58 @@ def current_request(store: Store, article_id: str, revision: str, language: str)
                          decisions_for(store, article_id, revision, language))
 
 
+@dataclass(frozen=True)
+class ReviewBlocked:
+    """A review that could not open, and why: the run fails, and this record lets the status say so.
+
+    Written when the desk's own configuration stops a review from opening (today: a malformed
+    reviewers Variable), so the desk chief sees it in ``foreigndesk status`` and not only in a
+    task log. It is history, never state to clear: a later request or decision outranks it.
+    """
+
+    article_id: str
+    revision: str
+    language: str
+    reason: str
+    at: str
+
+
+def block_key(article_id: str, revision: str, language: str, at: str) -> str:
+    stamp = datetime.fromisoformat(at).astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    return f"review-blocks/{article_id}/{revision}/{language}/{stamp}.json"
+
+
+def record_blocked(store: Store, blocked: ReviewBlocked) -> None:
+    records.write_once(store, block_key(blocked.article_id, blocked.revision, blocked.language, blocked.at), blocked)
+
+
+def latest_block(store: Store, article_id: str, revision: str, language: str) -> ReviewBlocked | None:
+    found = _load_all(store, ReviewBlocked, f"review-blocks/{article_id}/{revision}/{language}/")
+    return max(found, key=lambda blocked: blocked.at) if found else None
+
+
+#: Task states in which a review task still takes, or is about to take, the answer.
+_TASK_WAITING = {"awaiting_input", "deferred", "scheduled", "queued", "running", "up_for_retry",
+                 "up_for_reschedule", "restarting"}
+#: (run id, task id, map index) → Airflow's state of that task instance (see airflow_side.review_tasks).
+TaskStates = Mapping[tuple[str, str, int], str]
+
+
+def stopped_review(request: ReviewRequest, task_states: TaskStates | None) -> str:
+    """Why no task waits for this open request, with what to do; "" while one does (or nobody can tell)."""
+    if task_states is None or not request.run_id:
+        return ""
+    state = task_states.get((request.run_id, request.task_id, request.map_index), "removed")
+    if state in _TASK_WAITING:
+        return ""
+    where = f"{request.task_id} [{request.map_index}] of run {request.run_id}"
+    if state == "none":
+        return f"task cleared; it re-opens when the run is scheduled (clear the run again if it ended): {where}"
+    if state in ("failed", "upstream_failed"):
+        return f"task failed without an answer; clear {where} to re-open the review"
+    return f"task ended ({state}) without an answer; clear {where} to re-open the review"
+
+
 def write_decision(store: Store, decision: Decision, written_at: datetime | None = None) -> Decision:
     """The one way a decision is written: its journal entry first, then the record, create-only.
 

@@ -49,6 +49,10 @@ class Article:
     publish_at: str = ""  # embargo: not to be published before this moment
     #: Things the reviewer must look at (e.g. raw HTML kept as text); never blocks intake.
     flags: list[str] = field(default_factory=list)
+    #: A subtitled clip (``core.cues``): the clip file's URL and its Vietnamese cues ({start, end, text});
+    #: the body is then the clip's transcript, one paragraph per sentence run.
+    video_url: str = ""
+    cues: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -41,8 +41,10 @@ from foreigndesk.core.settings import Settings, SettingsError, outlet_variable
 from foreigndesk.core.store import RecordExists, Store, open_store
 from foreigndesk.intake import set_aside
 from foreigndesk.intake.article_file import ArticleError, parse_article
+from foreigndesk.intake.clip_drops import ClipDrops
 from foreigndesk.intake.outlet_feeds import OutletFeed
-from foreigndesk.intake.sources import NO_OUTLET, Drop, S3Inbox, Source, SourceError, inbox_folders
+from foreigndesk.intake.s3_inbox import S3Inbox
+from foreigndesk.intake.sources import NO_OUTLET, Drop, Source, SourceError, inbox_folders
 
 _SAFE_SEGMENT = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -247,9 +249,12 @@ def ingest(
     the others; a store failure is fatal (the run failed, and a re-run picks up where it stopped)."""
     result = IntakeResult()
     for source in sources:
+        clips = ClipDrops()  # a subtitled clip is two files: its halves are paired, then handled together
         try:
             for drop in source.drops():
-                ingest_drop(store, drop, result, known_outlets, max_bytes)
+                if not clips.take(drop):
+                    ingest_drop(store, drop, result, known_outlets, max_bytes)
+            clips.ingest(store, result, known_outlets, max_bytes, register, _refuse)
         except SourceError as error:
             result.errors.append(str(error))
             continue

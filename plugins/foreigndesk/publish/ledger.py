@@ -216,9 +216,18 @@ def record_published(store: Store, record: Published) -> Published:
         return records.load(store, Published, key)
 
 
+def numbered(name: str) -> tuple[str, int] | None:
+    """("claim" | "failed" | "requeue", N) for a record named ``<kind>-NNN.json``; None for any other name.
+
+    The publication ledger and the takedown ledger number their attempts the same way.
+    """
+    match = _NUMBERED.match(name)
+    return (match.group(1), int(match.group(2))) if match else None
+
+
 def derive(unit: Delivery, keys: Iterable[str], load: Callable[[type, str], Any]) -> DeliveryState:
     """A unit's state from the names of its records (and the few records the names point to)."""
-    numbered: dict[str, dict[int, str]] = {"claim": {}, "failed": {}, "requeue": {}}
+    attempts_by_kind: dict[str, dict[int, str]] = {"claim": {}, "failed": {}, "requeue": {}}
     checks: list[str] = []
     published_key = superseded_key = ""
     for key in keys:
@@ -227,11 +236,11 @@ def derive(unit: Delivery, keys: Iterable[str], load: Callable[[type, str], Any]
             published_key = key
         elif name == "superseded.json":
             superseded_key = key
-        elif (match := _NUMBERED.match(name)) is not None:
-            numbered[match.group(1)][int(match.group(2))] = key
-        elif (match := _CHECK.match(name)) is not None:
+        elif (found := numbered(name)) is not None:
+            attempts_by_kind[found[0]][found[1]] = key
+        elif _CHECK.match(name) is not None:
             checks.append(key)
-    claims, failure_keys = numbered["claim"], numbered["failed"]
+    claims, failure_keys = attempts_by_kind["claim"], attempts_by_kind["failed"]
     base = dict(channel=unit.channel, article_id=unit.article_id, language=unit.language, revision=unit.revision)
     attempts = max(claims, default=0)
     if published_key:
@@ -243,7 +252,7 @@ def derive(unit: Delivery, keys: Iterable[str], load: Callable[[type, str], Any]
         return DeliveryState(**base, state=SUPERSEDED, attempts=attempts, reason=gone.reason)
     if attempts == 0:
         return DeliveryState(**base, state=DUE, attempts=0)
-    requeued_after = max(numbered["requeue"], default=0)
+    requeued_after = max(attempts_by_kind["requeue"], default=0)
     failures: dict[int, Failure] = {number: load(Failure, key) for number, key in failure_keys.items()}
     unclear_numbers = [n for n in claims if n not in failures or failures[n].kind == AMBIGUOUS]
     unclear = sum(1 for n in unclear_numbers if n > requeued_after)

@@ -37,15 +37,26 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from foreigndesk.core import records
-from foreigndesk.core.decisions import JOURNAL, Decision, journal_entry, journal_mark, parse_decision_key
+from foreigndesk.core.decisions import (
+    JOURNAL,
+    Decision,
+    journal_entry,
+    journal_mark,
+    parse_decision_key,
+)
 from foreigndesk.core.revisions import Registered, article_key, revision_order
 from foreigndesk.core.settings import Settings
 from foreigndesk.core.store import Store
 from foreigndesk.publish import ledger
 from foreigndesk.publish.due_index import JOURNAL_SETTLE, ChannelIndex
 from foreigndesk.publish.policies import RetryPolicy
-from foreigndesk.publish.publications import embargo_of, key_of, latest_approvals_of, load_article
-from foreigndesk.publish.withdrawals import is_withdrawn
+from foreigndesk.publish.publications import (
+    embargo_of,
+    key_of,
+    latest_approvals_of,
+    load_article,
+)
+from foreigndesk.publish.takedown_ledger import is_withdrawn
 
 
 @dataclass(frozen=True)

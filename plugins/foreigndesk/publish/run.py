@@ -16,8 +16,14 @@ from typing import TYPE_CHECKING
 from foreigndesk.core.settings import Settings
 from foreigndesk.core.store import Store
 from foreigndesk.publish.channels import Channel
+from foreigndesk.publish.lease import (
+    DEFAULT_TTL,
+    Holding,
+    LeaseHeld,
+    LeaseLost,
+    acquire,
+)
 from foreigndesk.publish.planner import Planner, unit_dict
-from foreigndesk.publish.lease import DEFAULT_TTL, Holding, LeaseHeld, LeaseLost, acquire
 from foreigndesk.publish.policies import RetryPolicy
 from foreigndesk.publish.requeue import requeue
 from foreigndesk.publish.runner import PublishResult, Runner

@@ -30,8 +30,6 @@ from foreigndesk.core.store import Store
 from foreigndesk.publish import ledger
 from foreigndesk.publish.channels import (
     Ambiguous,
-    Catalogue,
-    CatalogueItem,
     Channel,
     ChannelDown,
     ChannelError,
@@ -42,8 +40,8 @@ from foreigndesk.publish.channels import (
 )
 from foreigndesk.publish.planner import Task, unit_dict
 from foreigndesk.publish.policies import LOOKS_PER_RUN, RetryPolicy
-from foreigndesk.publish.publications import load_article, publication
-from foreigndesk.publish.withdrawals import is_withdrawn, withdrawn_slots
+from foreigndesk.publish.publications import catalogue, load_article, publication
+from foreigndesk.publish.takedown_ledger import is_withdrawn, withdrawn_slots
 
 
 @dataclass
@@ -307,26 +305,8 @@ class Runner:
         withdrawn = withdrawn_slots(self.store)  # never back into a feed or an index once withdrawn
         self.to_flush = [entry for entry in self.to_flush if (entry[1].article_id, entry[1].language) not in withdrawn]
         changed = {(item.article_id, item.language): item for _task, item, _rid, _n in self.to_flush}
-        proofs = {(p.article_id, p.language): p for p in ledger.published_records(self.store, self.channel.name)
-                  if (p.article_id, p.language) not in withdrawn}
-        entries = [
-            CatalogueItem(p.article_id, p.revision, p.language, p.title, p.summary, p.url, p.first_published_at, p.published_at)
-            for slot, p in proofs.items() if slot not in changed
-        ] + [
-            CatalogueItem(i.article_id, i.revision, i.language, i.title, i.summary, i.url, i.first_published_at, i.published_at)
-            for i in changed.values()
-        ]
-
-        def load(entry: CatalogueItem) -> Publication:
-            slot = (entry.article_id, entry.language)
-            if slot in changed:
-                return changed[slot]
-            proof = proofs[slot]
-            decision = records.load(self.store, Decision, proof.decision)
-            article = load_article(self.store, proof.article_id, proof.revision)
-            return publication(decision, article, self.settings.site_url, proof.first_published_at, proof.published_at)
-
         self.guard()
-        self.result.written += self.channel.flush(Catalogue(entries, list(changed.values()), load))
+        self.result.written += self.channel.flush(
+            catalogue(self.store, self.settings.site_url, self.channel.name, withdrawn, changed))
         for task, item, remote_id, attempt in self.to_flush:
             self._done(task, item, remote_id, attempt)

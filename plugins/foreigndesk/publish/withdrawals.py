@@ -1,17 +1,9 @@
 """Withdrawing an article: off every channel, exactly once, recorded and audited.
 
-``foreigndesk withdraw ARTICLE [--lang L] --reason TEXT`` (and any UI action) calls
-:func:`withdraw`. Per language it writes, create-only:
-
-* ``withdrawals/<article>/<lang>/request.json`` — the :class:`Withdrawal`: who, when, why.
-  Written first and never removed: from then on the planner never plans the
-  article's language again and every feed or index rebuild leaves it out
-  (:func:`withdrawn_slots`, :func:`is_withdrawn`);
-* per channel ``withdrawals/<article>/<lang>/<channel>/claim-NNN.json`` before attempt
-  NNN calls the channel, ``failed-NNN.json`` with what it ran into, and ``done.json``
-  when the channel no longer shows it — the publication ledger's rules, for taking
-  down: a claim without an outcome (a crash) or an ambiguous answer means "ask the
-  channel whether it is gone before calling again".
+``foreigndesk withdraw ARTICLE [--lang L] --reason TEXT`` (and the board's Withdraw) calls
+:func:`withdraw`. Per language it writes the request first, then per channel claims
+each attempt before calling and records its outcome — the records and the state
+derived from them are the takedown ledger's (:mod:`foreigndesk.publish.takedown_ledger`).
 
 What each channel does: the feeds are rebuilt without the item; the web page is
 replaced by a short withdrawal notice at the same URL (the other languages' pages
@@ -29,7 +21,6 @@ or still in flight, and then the withdrawal says so and is run again.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -39,67 +30,31 @@ from foreigndesk.core import records
 from foreigndesk.core.decisions import Decision
 from foreigndesk.core.revisions import Registered
 from foreigndesk.core.store import Store
-from foreigndesk.publish import ledger
+from foreigndesk.publish import ledger, publications
 from foreigndesk.publish.channels import (
+    CHANNEL_NAMES,
     Ambiguous,
     Catalogue,
-    CHANNEL_NAMES,
-    CatalogueItem,
     ChannelError,
     NotSent,
     PermanentError,
-    Publication,
 )
 from foreigndesk.publish.policies import RetryPolicy
 from foreigndesk.publish.publications import load_article, publication
-
-DONE, PENDING, FAILED = "withdrawn", "pending", "failed"
-_NUMBERED = re.compile(r"^(claim|failed)-(\d{3})\.json$")
-
-
-@dataclass(frozen=True)
-class Withdrawal:
-    """The desk's decision to take one language of one article off every channel: the audit record."""
-
-    article_id: str
-    language: str
-    reason: str
-    who: str
-    requested_at: str
-
-
-@dataclass(frozen=True)
-class TakedownClaim:
-    article_id: str
-    language: str
-    channel: str
-    attempt: int
-    claimed_at: str
-    run: str
-
-
-@dataclass(frozen=True)
-class TakedownFailure:
-    article_id: str
-    language: str
-    channel: str
-    attempt: int
-    kind: str
-    reason: str
-    failed_at: str
-
-
-@dataclass(frozen=True)
-class TakedownDone:
-    """Proof that the channel no longer shows the item (or never did)."""
-
-    article_id: str
-    language: str
-    channel: str
-    attempt: int
-    remote_id: str
-    done_at: str
-    note: str = ""
+from foreigndesk.publish.takedown_ledger import (
+    DONE,
+    FAILED,
+    PENDING,
+    TakedownClaim,
+    TakedownDone,
+    TakedownFailure,
+    TakedownState,
+    Withdrawal,
+    channel_prefix,
+    request_key,
+    takedown_state,
+    withdrawn_slots,
+)
 
 
 @dataclass(frozen=True)
@@ -128,76 +83,6 @@ class Withdrawable(Protocol):
     def withdraw(self, target: Target, catalogue: Catalogue) -> str: ...
 
     def is_withdrawn(self, target: Target) -> bool: ...
-
-
-def request_key(article_id: str, language: str) -> str:
-    return f"withdrawals/{article_id}/{language}/request.json"
-
-
-def _channel_prefix(article_id: str, language: str, channel: str) -> str:
-    return f"withdrawals/{article_id}/{language}/{channel}/"
-
-
-def is_withdrawn(store: Store, article_id: str, language: str) -> bool:
-    """One look-up: the planner and the runner ask it before anything goes out."""
-    return store.exists(request_key(article_id, language))
-
-
-def withdrawn_slots(store: Store) -> set[tuple[str, str]]:
-    """Every withdrawn (article, language): what feed and index rebuilds leave out."""
-    slots = set()
-    for key in store.list("withdrawals/"):
-        parts = key.split("/")
-        if len(parts) == 4 and parts[3] == "request.json":
-            slots.add((parts[1], parts[2]))
-    return slots
-
-
-def withdrawals(store: Store) -> list[Withdrawal]:
-    """Every withdrawal request, for ``foreigndesk status`` and the audit."""
-    return [records.load(store, Withdrawal, request_key(article_id, language))
-            for article_id, language in sorted(withdrawn_slots(store))]
-
-
-@dataclass(frozen=True)
-class TakedownState:
-    channel: str
-    state: str
-    attempts: int
-    reason: str = ""
-    uncertain: bool = False
-    remote_id: str = ""
-    done_at: str = ""
-
-
-def takedown_state(store: Store, article_id: str, language: str, channel: str) -> TakedownState:
-    """One channel's part of a withdrawal, derived from its records."""
-    prefix = _channel_prefix(article_id, language, channel)
-    claims: set[int] = set()
-    failures: dict[int, str] = {}
-    done = ""
-    for key in store.list(prefix):
-        name = key.rsplit("/", 1)[-1]
-        if name == "done.json":
-            done = key
-        match = _NUMBERED.match(name)
-        if match:
-            if match.group(1) == "claim":
-                claims.add(int(match.group(2)))
-            else:
-                failures[int(match.group(2))] = key
-    attempts = max(claims, default=0)
-    if done:
-        proof = records.load(store, TakedownDone, done)
-        return TakedownState(channel, DONE, attempts, proof.note, remote_id=proof.remote_id, done_at=proof.done_at)
-    if not attempts:
-        return TakedownState(channel, PENDING, 0)
-    last = records.load(store, TakedownFailure, failures[attempts]) if attempts in failures else None
-    if last is not None and last.kind == ledger.PERMANENT:
-        return TakedownState(channel, FAILED, attempts, last.reason)
-    unclear = last is None or last.kind == ledger.AMBIGUOUS
-    reason = last.reason if last is not None else "claimed, no outcome recorded (the run died, or it is running)"
-    return TakedownState(channel, PENDING, attempts, reason, uncertain=unclear)
 
 
 @dataclass
@@ -249,22 +134,6 @@ def _open_sends(store: Store, channel: str, article_id: str, language: str) -> l
     states = [ledger.derive(unit, keys, lambda kind, key: records.load(store, kind, key))
               for unit, keys in grouped.items()]
     return [state for state in states if state.state == ledger.UNCERTAIN]
-
-
-def catalogue_without(store: Store, site_url: str, channel: str, left_out: set[tuple[str, str]]) -> Catalogue:
-    """What ``channel`` shows, from the ledger, with ``left_out`` (the withdrawn) removed."""
-    proofs = {(p.article_id, p.language): p for p in ledger.published_records(store, channel)
-              if (p.article_id, p.language) not in left_out}
-    entries = [CatalogueItem(p.article_id, p.revision, p.language, p.title, p.summary, p.url, p.first_published_at,
-                             p.published_at) for p in proofs.values()]
-
-    def load(entry: CatalogueItem) -> Publication:
-        proof = proofs[(entry.article_id, entry.language)]
-        decision = records.load(store, Decision, proof.decision)
-        article: Registered = load_article(store, proof.article_id, proof.revision)
-        return publication(decision, article, site_url, proof.first_published_at, proof.published_at)
-
-    return Catalogue(entries, [], load)
 
 
 def _unsent_lookup(store: Store, channel: Withdrawable, open_sends: list[ledger.DeliveryState], site_url: str,
@@ -328,7 +197,7 @@ def withdraw(
                 result.pending.append({"channel": missing, "language": language,
                                        "reason": "published there, but the channel is not configured here"})
     for channel in channels:
-        catalogue = catalogue_without(store, site_url, channel.name, left_out) if not channel.remote else None
+        catalogue = publications.catalogue(store, site_url, channel.name, left_out) if not channel.remote else None
         for language in chosen:
             _take_down(store, site_url, channel, catalogue, article_id, language, policy, run_id, now, result)
     return result
@@ -345,8 +214,8 @@ def _all_languages(store: Store, article_id: str) -> set[str]:
 def _record_done(store: Store, article_id: str, language: str, channel: str, attempt: int, remote_id: str,
                  note: str) -> TakedownDone:
     proof = TakedownDone(article_id, language, channel, attempt, remote_id, _now(), note)
-    if not records.write_once(store, _channel_prefix(article_id, language, channel) + "done.json", proof):
-        return records.load(store, TakedownDone, _channel_prefix(article_id, language, channel) + "done.json")
+    if not records.write_once(store, channel_prefix(article_id, language, channel) + "done.json", proof):
+        return records.load(store, TakedownDone, channel_prefix(article_id, language, channel) + "done.json")
     return proof
 
 
@@ -390,7 +259,7 @@ def _take_down(store: Store, site_url: str, channel: Withdrawable, catalogue: Ca
 def _attempts(store: Store, channel: Withdrawable, catalogue: Catalogue | None, target: Target,
               state: TakedownState, policy: RetryPolicy, run_id: str, result: WithdrawResult,
               row: dict[str, str]) -> None:
-    prefix = _channel_prefix(target.article_id, target.language, channel.name)
+    prefix = channel_prefix(target.article_id, target.language, channel.name)
     attempt, uncertain = state.attempts, state.uncertain
     for _number in range(policy.attempts_per_run):
         if uncertain and channel.remote:

@@ -23,6 +23,7 @@ from foreigndesk.core.names import DEMO_NOTICE, SOURCE_LANGUAGE, language_name, 
 from foreigndesk.core.revisions import Registered, load_revision
 from foreigndesk.core.settings import DEFAULT_REVIEWERS
 from foreigndesk.core.store import Store
+from foreigndesk.review.cue_review import cue_table
 
 _DIFF_LINES = 40
 #: The one line a re-opened review shows when the answer given to it could not be recorded.
@@ -280,6 +281,7 @@ def build_form(
         "♻ = from translation memory · **bold** = provincial glossary term",
         "",
     ]
+    lines += cue_table(article, draft, language)
     if draft.glossary_terms:
         lines += ["### Glossary terms in this text", "", "| Tiếng Việt | " + language_name(language) + " |",
                   "|---|---|", *[f"| {_cell(t.get('source', ''))} | {_cell(t.get('target', ''))} |"

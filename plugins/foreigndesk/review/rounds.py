@@ -42,6 +42,7 @@ from foreigndesk.core.drafts import load_draft
 from foreigndesk.core.revisions import load_revision, newer_revisions, revisions_of
 from foreigndesk.core.store import Store
 from foreigndesk.review import notify
+from foreigndesk.review.cue_review import as_checked, cue_problems
 from foreigndesk.review.form import LOST_ANSWER_NOTICE, ReviewForm, build_form, subject_for
 from foreigndesk.review.notify import NoticeChannel
 from foreigndesk.review.postedit import check_edit, edit_distance, tokens
@@ -154,8 +155,10 @@ def record_decision(
     problems: list[str] = []
     if option == APPROVE:
         article = load_revision(store, article_id, revision)
-        problems = list(invalid) + check_edit(article.body, machine, final, draft.glossary_terms,
+        problems = list(invalid) + check_edit(article.body, as_checked(article, machine), as_checked(article, final),
+                                              draft.glossary_terms,
                                               draft.findings, draft.units)
+        problems += cue_problems(article, final.body, language)
     state = (NEEDS_FIX if problems else APPROVED) if option == APPROVE else REJECTED
     note = fields.get("note")
     return write_decision(store, Decision(

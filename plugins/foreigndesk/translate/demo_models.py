@@ -211,8 +211,8 @@ def _parse_pair(text: str) -> tuple[str, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m foreigndesk.demo_models OUT_DIR [--pair vi-en ...]``"""
-    parser = argparse.ArgumentParser(prog="python -m foreigndesk.demo_models", description=__doc__.splitlines()[0])
+    """``python -m foreigndesk.translate.demo_models OUT_DIR [--pair vi-en ...]``"""
+    parser = argparse.ArgumentParser(prog="python -m foreigndesk.translate.demo_models", description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--pair", action="append", type=_parse_pair, help="FROM-TO (repeatable; default: vi-en en-zh en-ko)")
     args = parser.parse_args(argv)

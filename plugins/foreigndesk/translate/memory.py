@@ -13,12 +13,14 @@ approval of the same source sits beside the earlier one — the newest wins.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
 
 from foreigndesk.core import records
+from foreigndesk.core.cues import CueTextError, cues_of, read_cue_blocks, sentence_groups, transcript
 from foreigndesk.core.decisions import Decision, all_decisions, decision_key
 from foreigndesk.core.names import SOURCE_LANGUAGE
 from foreigndesk.core.revisions import load_revision
@@ -144,8 +146,20 @@ def remember_decision(store: Store, decision: Decision) -> int:
     if not decision.approved:
         return 0
     article = load_revision(store, decision.article_id, decision.revision)
+    if article.cues:  # a clip: its approved cues, read back as one paragraph per sentence run, pair with the source's
+        decision = dataclasses.replace(decision, body=_approved_transcript(article.cues, decision.body))
     key = decision_key(decision.article_id, decision.revision, decision.language, decision.attempt)
     return remember_approval(store, (article.title, article.summary, article.body), decision, key)
+
+
+def _approved_transcript(cue_records: list[dict], body: str) -> str:
+    """An approved clip's cue blocks as its transcript, sentence runs as the Vietnamese cues make them."""
+    source = cues_of(cue_records)
+    try:
+        approved = read_cue_blocks(body)
+    except CueTextError:
+        return ""
+    return transcript(approved, sentence_groups(source)) if len(approved) == len(source) else ""
 
 
 def rebuild_memory(store: Store) -> int:

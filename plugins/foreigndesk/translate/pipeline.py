@@ -31,6 +31,7 @@ from foreigndesk.core.drafts import Draft, draft_key, load_draft
 from foreigndesk.core.names import PIVOT_LANGUAGE, SOURCE_LANGUAGE
 from foreigndesk.core.revisions import RETRIGGER_WINDOW, Registered, load_revision, recent_revisions
 from foreigndesk.core.store import Store
+from foreigndesk.translate.cues import subtitle_translation
 from foreigndesk.translate.glossary import Glossary
 from foreigndesk.translate.markdown import Document, parse
 from foreigndesk.translate.markdown_inline import Unit, inline_tokens, inline_unit
@@ -360,6 +361,8 @@ def translate_revision(
         source = SourceText(article.title, article.summary, article.body, tuple(missing))
         memory = memory if memory is not None else TranslationMemory(store)
         translations = translate_texts([source], engine, glossary, memory, style)[0]
+        if article.cues:  # a subtitled clip: its sentences, translated whole, spread back over its cues
+            translations = {lang: subtitle_translation(article.cues, item) for lang, item in translations.items()}
         for lang in missing:
             draft = _make_draft(article, translations[lang], pivot)
             if not records.write_once(store, draft_key(article_id, revision, lang), draft):

@@ -46,6 +46,9 @@ class Publication:
     image_caption: str = ""
     author: str = ""
     demo_model: bool = False
+    #: A subtitled clip: the clip file's URL and this language's subtitles as WebVTT (``channels.video``).
+    video_url: str = ""
+    subtitles: str = ""
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,15 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 import requests
-from foreigndesk.publish.channels import Ambiguous, Catalogue, PermanentError, Publication
+from foreigndesk.publish.channels import (
+    Ambiguous,
+    Catalogue,
+    PermanentError,
+    Publication,
+)
 from foreigndesk.publish.channels.http import call, json_of
 from foreigndesk.publish.channels.render import public_summary
+
 NAME = "fanpage"
 
 

@@ -16,7 +16,14 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
-from foreigndesk.publish.channels import Ambiguous, ChannelDown, NotSent, PermanentError, RateLimited, redact
+from foreigndesk.publish.channels import (
+    Ambiguous,
+    ChannelDown,
+    NotSent,
+    PermanentError,
+    RateLimited,
+    redact,
+)
 from foreigndesk.publish.policies import channel_wide_reason
 from urllib3.exceptions import NewConnectionError
 

@@ -23,7 +23,12 @@ from email.utils import format_datetime
 from foreigndesk.core.names import RSS_LANGUAGES
 from foreigndesk.core.store import Store
 from foreigndesk.publish.channels import Catalogue, Publication
-from foreigndesk.publish.channels.render import DESK, item_html, public_summary, safe_url
+from foreigndesk.publish.channels.render import (
+    DESK,
+    item_html,
+    public_summary,
+    safe_url,
+)
 from foreigndesk.publish.channels.validate import check_output, write_output
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"

@@ -14,9 +14,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import requests
-from foreigndesk.publish.channels import Ambiguous, Catalogue, PermanentError, Publication
+from foreigndesk.publish.channels import (
+    Ambiguous,
+    Catalogue,
+    PermanentError,
+    Publication,
+)
 from foreigndesk.publish.channels.http import call, json_of
-from foreigndesk.publish.channels.render import DESK, item_html, public_summary, safe_url
+from foreigndesk.publish.channels.render import (
+    DESK,
+    item_html,
+    public_summary,
+    safe_url,
+)
+
 NAME = "portal-push"
 
 

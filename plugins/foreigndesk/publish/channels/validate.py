@@ -30,6 +30,7 @@ from html.parser import HTMLParser
 from foreigndesk.core.store import Store
 from foreigndesk.publish.channels import Publication
 from foreigndesk.publish.channels.render import safe_url
+from foreigndesk.publish.channels.video import check_webvtt
 
 #: Word's manual line break (VT) and page break (FF): a line break in the text the translator meant.
 _BREAKS = re.compile("[\x0b\x0c]")
@@ -163,6 +164,8 @@ def check_output(key: str, data: bytes) -> None:
             _check_json_feed(data)
         elif key.endswith(".html"):
             _check_html(data)
+        elif key.endswith(".vtt"):
+            check_webvtt(data)
     except (ET.ParseError, ValueError) as error:
         raise InvalidOutput(f"{key}: does not parse ({error}); not written, the previous version stays") from None
 

@@ -11,10 +11,22 @@ rewrites the same page at the same URL.
 
 from __future__ import annotations
 
-from foreigndesk.core.names import DEMO_NOTICE, LANGUAGE_NAMES, LANGUAGE_TAGS, OG_LOCALES, TARGET_LANGUAGES
+from foreigndesk.core.names import (
+    DEMO_NOTICE,
+    LANGUAGE_NAMES,
+    LANGUAGE_TAGS,
+    OG_LOCALES,
+    TARGET_LANGUAGES,
+)
 from foreigndesk.publish.channels import Catalogue, CatalogueItem, Publication
-from foreigndesk.publish.channels.render import public_summary, render_markdown, safe_url, text
+from foreigndesk.publish.channels.render import (
+    public_summary,
+    render_markdown,
+    safe_url,
+    text,
+)
 from foreigndesk.publish.channels.validate import clean_text, write_output
+from foreigndesk.publish.channels.video import EMPTY_WEBVTT, video_element, vtt_key
 
 NAME = "web"
 SITE_NAME = "Dynamic Thainguyen"
@@ -100,6 +112,8 @@ def render_page(item: Publication, versions: dict[str, str], site_url: str) -> b
         body.append(f'<p class="notice"><strong>{text(DEMO_NOTICE)}.</strong></p>')
     if item.summary:
         body.append(f'<p class="summary">{text(item.summary)}</p>')
+    if item.video_url:
+        body.append(video_element(item, versions, _ordered(set(versions))))
     if image:
         caption = f"<figcaption>{text(item.image_caption)}</figcaption>" if item.image_caption else ""
         body.append(f'<figure><img src="{text(image)}" alt="{text(item.image_caption)}">{caption}</figure>')
@@ -176,6 +190,8 @@ class WebChannel:
         """The page becomes a withdrawal notice; the other versions lose their link to it; the indexes the entry."""
         write_output(self.store, page_key(target.language, target.article_id),
                      render_withdrawn(target.language, target.url, target.withdrawn_at, self.site_url))
+        if self.store.exists(vtt_key(target.language, target.article_id)):
+            write_output(self.store, vtt_key(target.language, target.article_id), EMPTY_WEBVTT.encode())
         versions = [catalogue.load(entry) for entry in catalogue.article(target.article_id)]
         urls = {version.language: version.url for version in versions}
         for version in versions:
@@ -201,6 +217,9 @@ class WebChannel:
             urls = {version.language: version.url for version in versions}
             for version in versions:
                 key = page_key(version.language, article_id)
+                if version.subtitles:  # a clip's subtitles first: the page's <track> points at them
+                    write_output(self.store, vtt_key(version.language, article_id), version.subtitles.encode())
+                    written.append(vtt_key(version.language, article_id))
                 write_output(self.store, key, render_page(version, urls, self.site_url))
                 written.append(key)
         if catalogue.changed:

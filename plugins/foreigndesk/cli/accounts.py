@@ -101,7 +101,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(commands) -> None:
+def add_commands(commands) -> None:
     """The ``accounts`` command group, added to the desk's command line."""
     from foreigndesk.airflow_side.accounts import ROLE_NAMES
 
