@@ -23,11 +23,12 @@ RESOURCE = "Desk board"
 
 
 def is_admin(user: Any) -> bool:
-    """The simple auth manager's ``role``; FAB-style users carry ``roles`` with names."""
+    """The simple auth manager's admin; under FAB the Admin or Desk chief role."""
     role = getattr(user, "role", None)
     if isinstance(role, str):
         return role.upper() == "ADMIN"
-    return any(getattr(item, "name", str(item)).lower() == "admin" for item in getattr(user, "roles", None) or ())
+    chiefs = {"admin", "desk chief"}  # FAB: the Admin role and the desk's own (foreigndesk.airflow_side.accounts)
+    return any(getattr(item, "name", str(item)).lower() in chiefs for item in getattr(user, "roles", None) or ())
 
 
 def build_app() -> Any:
