@@ -24,6 +24,7 @@ from foreigndesk.core.revisions import Registered, load_revision
 from foreigndesk.core.settings import DEFAULT_REVIEWERS
 from foreigndesk.core.store import Store
 from foreigndesk.review.cue_review import cue_table
+from foreigndesk.review.quoting import quote, quote_line
 
 _DIFF_LINES = 40
 #: The one line a re-opened review shows when the answer given to it could not be recorded.
@@ -88,18 +89,6 @@ def reviewers_for(language: str, reviewers: Mapping[str, list[str]] | None) -> l
 #: Characters that start inline Markdown or HTML (and the table's pipe). The Airflow UI drops raw
 #: HTML tags and comments without a trace and renders links and images, so quoted text must show
 #: these as written: the reviewer sees the ``<script>`` or ``[x](javascript:...)`` an article carries.
-_MARKDOWN_INLINE = re.compile(r"([\\`*_~\[\]<>&|])")
-
-
-def quote(text: str) -> str:
-    """Article or machine text as Markdown that displays exactly this text, never markup or HTML."""
-    return _MARKDOWN_INLINE.sub(r"\\\1", text)
-
-
-def quote_line(text: str) -> str:
-    """A one-line field of the article (who approved it, a URL, a caption), quoted and kept on its line:
-    a line break in it must not start a heading or a list item of its own."""
-    return quote(" ".join(str(text).split()))
 
 
 def _cell(text: str, terms: Sequence[str] = ()) -> str:
