@@ -23,6 +23,7 @@ from foreigndesk.core.names import DEMO_NOTICE, SOURCE_LANGUAGE, language_name, 
 from foreigndesk.core.revisions import Registered, load_revision
 from foreigndesk.core.settings import DEFAULT_REVIEWERS
 from foreigndesk.core.store import Store
+from foreigndesk.core.zalo_limits import shortenings
 from foreigndesk.review.cue_review import cue_table
 
 _DIFF_LINES = 40
@@ -217,6 +218,29 @@ def _correction(store: Store, article: Registered, language: str) -> list[str]:
     ]
 
 
+def zalo_notice(title: str, summary: str, author: str, has_image: bool, demo_model: bool = False) -> list[str]:
+    """What TNTV's Zalo OA will show shortened, said BEFORE approval (empty when everything fits).
+
+    ``core.zalo_limits`` decides, the same function the Zalo channel sends with: the reviewer
+    reads here exactly what Zalo readers will see, and can write it shorter instead.
+    """
+    description = (f"{DEMO_NOTICE}. {summary}".strip() if demo_model else summary) or title
+    found = shortenings(title, author, description)
+    if not found and has_image:
+        return []
+    lines = ["### Zalo OA: what TNTV's Official Account will show", "",
+             "Zalo limits a title to 150 characters, the author to 50 and the description (the summary) to 300. "
+             "The desk shortens a longer field at a word boundary with an ellipsis; write it shorter to choose "
+             "the cut yourself.", ""]
+    for cut in found:
+        lines.append(f"- ✂ **{cut.field.capitalize()}** ({cut.length} characters; Zalo takes {cut.limit}) "
+                     f"will read: {quote_line(cut.shown)}")
+    if not has_image:
+        lines.append("- ⚠ **No image:** Zalo needs a cover for an article; the Zalo connection's default cover is "
+                     "used, and without one Zalo gets nothing (the item is marked failed).")
+    return lines + [""]
+
+
 def _subject(article: Registered, language: str) -> str:
     return f"[{language.upper()}] {article.title} — {outlet_name(article.outlet)}"
 
@@ -287,6 +311,8 @@ def build_form(
                   "|---|---|", *[f"| {_cell(t.get('source', ''))} | {_cell(t.get('target', ''))} |"
                                  for t in draft.glossary_terms], ""]
     lines += _correction(store, article, language)
+    shown = fix_of if problems and fix_of is not None else draft
+    lines += zalo_notice(shown.title, shown.summary, article.author or outlet, bool(article.image), shown.demo_model)
     lines += ["Edit the fields below, then **Approve** to publish or **Reject** to keep it off every channel. "
               "An approved text is checked (empty fields, broken Markdown, lost links or images, glossary errors) "
               "before it counts."]
