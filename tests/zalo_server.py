@@ -22,6 +22,7 @@ create, update or remove), Zalo's own ways to go wrong:
 from __future__ import annotations
 
 import json
+import threading
 
 from channel_servers import FaultyAPI
 
@@ -53,7 +54,10 @@ class ZaloServer(FaultyAPI):
         self.verify_pending = 0
         self.garbled_verifies = 0
         self.expired = False
+        #: Called right after an article is created (a test's way to act between create and verify).
+        self.after_create = None
         super().__init__(**kwargs)
+        self.lock = threading.RLock()  # after_create may add staff articles while a create commits
 
     @property
     def base_url(self) -> str:
@@ -124,6 +128,8 @@ class ZaloServer(FaultyAPI):
             self.articles[article_id] = {**article, "id": article_id}
             self.order.append(article_id)
             self.tokens[token] = {"id": article_id, "pending": self.verify_pending}
+            if self.after_create is not None:
+                self.after_create()
 
         return 200, _answer(0, "Success", {"token": token}), commit
 

@@ -2,7 +2,7 @@
 
 Built when the review opens (never at DAG parse time). What to fix comes
 first (the needs-fix reason, the demo warning, intake flags, QA findings with
-errors before warnings), then the source and the machine text side by side,
+errors before warnings, what TNTV's Zalo OA would shorten), then the source and the machine text side by side,
 unit by unit as the translate stage cut them, with glossary terms in bold and
 memory hits marked, and for a correction the diff against the earlier approved
 revision. Everything that comes from an article is quoted: the Airflow UI
@@ -218,26 +218,24 @@ def _correction(store: Store, article: Registered, language: str) -> list[str]:
     ]
 
 
-def zalo_notice(title: str, summary: str, author: str, has_image: bool, demo_model: bool = False) -> list[str]:
+def zalo_notice(title: str, summary: str, author: str, demo_model: bool = False) -> list[str]:
     """What TNTV's Zalo OA will show shortened, said BEFORE approval (empty when everything fits).
 
     ``core.zalo_limits`` decides, the same function the Zalo channel sends with: the reviewer
-    reads here exactly what Zalo readers will see, and can write it shorter instead.
+    reads here exactly what Zalo readers will see, and can write it shorter instead. (A missing
+    cover image is not the reviewer's to fix: the Zalo connection's default cover stands in.)
     """
     description = (f"{DEMO_NOTICE}. {summary}".strip() if demo_model else summary) or title
     found = shortenings(title, author, description)
-    if not found and has_image:
+    if not found:
         return []
-    lines = ["### Zalo OA: what TNTV's Official Account will show", "",
-             "Zalo limits a title to 150 characters, the author to 50 and the description (the summary) to 300. "
-             "The desk shortens a longer field at a word boundary with an ellipsis; write it shorter to choose "
-             "the cut yourself.", ""]
+    lines = ["### Zalo OA: shortened to fit TNTV's Official Account", "",
+             "Zalo takes a title of at most 150 characters, an author of 50 and a description (the summary) of "
+             "300. The desk shortens a longer field at a word boundary with an ellipsis; write it shorter to "
+             "choose the cut yourself.", ""]
     for cut in found:
         lines.append(f"- ✂ **{cut.field.capitalize()}** ({cut.length} characters; Zalo takes {cut.limit}) "
                      f"will read: {quote_line(cut.shown)}")
-    if not has_image:
-        lines.append("- ⚠ **No image:** Zalo needs a cover for an article; the Zalo connection's default cover is "
-                     "used, and without one Zalo gets nothing (the item is marked failed).")
     return lines + [""]
 
 
@@ -286,6 +284,8 @@ def build_form(
         lines += [f"**⚠ Intake:** {quote_line(text)}", ""]
     lines += _pivot_notice(draft)
     lines += _findings(draft)
+    shown = fix_of if problems and fix_of is not None else draft  # the text pre-filled below
+    lines += zalo_notice(shown.title, shown.summary, article.author or outlet, shown.demo_model)
     lines += [
         f"## {quote_line(article.title)}",
         "",
@@ -311,8 +311,6 @@ def build_form(
                   "|---|---|", *[f"| {_cell(t.get('source', ''))} | {_cell(t.get('target', ''))} |"
                                  for t in draft.glossary_terms], ""]
     lines += _correction(store, article, language)
-    shown = fix_of if problems and fix_of is not None else draft
-    lines += zalo_notice(shown.title, shown.summary, article.author or outlet, bool(article.image), shown.demo_model)
     lines += ["Edit the fields below, then **Approve** to publish or **Reject** to keep it off every channel. "
               "An approved text is checked (empty fields, broken Markdown, lost links or images, glossary errors) "
               "before it counts."]
