@@ -200,3 +200,81 @@ def test_shorten_cuts_at_a_word_boundary_and_cuts_unspaced_scripts_by_character(
     assert shorten("one two three four", 12) == "one two…"
     assert shorten("泰原省与庆尚北道签署旅游合作备忘录", 8) == "泰原省与庆尚北…"
     assert shorten("short", 150) == "short"
+
+
+# ---- switched on by the Airflow Connection foreigndesk_zalo (the DAG and the CLI read the same one)
+
+
+@pytest.fixture
+def zalo():
+    from zalo_server import ZaloServer
+
+    server = ZaloServer()
+    yield server
+    server.stop()
+
+
+def _connection(server) -> str:
+    return json.dumps({"conn_type": "http", "host": server.base_url, "password": server.token,
+                       "extra": {"default_cover": "https://tntv.vn/static/cover.jpg"}})
+
+
+def test_the_connection_becomes_plain_settings_and_no_connection_means_off():
+    from foreigndesk.airflow_side.connections import env_connection, zalo_channel_config
+
+    uri = "https://:oa-token-77@openapi.zalo.me/v2.0?default_cover=https%3A%2F%2Fx.vn%2Fc.jpg"
+    env = {"AIRFLOW_CONN_FOREIGNDESK_ZALO": uri}
+    config = zalo_channel_config(lambda conn_id: env_connection(conn_id, env))
+    assert (config.base_url, config.token, config.default_cover) == (
+        "https://openapi.zalo.me/v2.0", "oa-token-77", "https://x.vn/c.jpg")
+    assert "oa-token-77" not in repr(config)
+    assert zalo_channel_config(lambda conn_id: env_connection(conn_id, {})) is None
+    with pytest.raises(ValueError, match="OA access token as password"):
+        zalo_channel_config(lambda conn_id: env_connection(conn_id, {
+            "AIRFLOW_CONN_FOREIGNDESK_ZALO": json.dumps({"conn_type": "http", "host": "https://openapi.zalo.me/v2.0"})}))
+
+
+def test_cli_publish_reaches_zalo_when_its_connection_is_set(desk, zalo, monkeypatch, capsys):
+    from foreigndesk.cli import main
+    from foreigndesk.core.store import LocalStore
+
+    store = LocalStore(desk / "store")
+    approved_article(store, "a1", languages=("en",))
+    assert main(["publish", "--channel", "zalo"]) == 2, "no connection: the channel is off"
+    assert "foreigndesk_zalo" in capsys.readouterr().err
+    monkeypatch.setenv("AIRFLOW_CONN_FOREIGNDESK_ZALO", _connection(zalo))
+    assert main(["publish", "--channel", "zalo", "--json"]) == 0
+    out = capsys.readouterr().out
+    [item] = json.loads(out)["published"]
+    assert zalo.token not in out and item["remote_id"] in zalo.desk_articles()
+    assert main(["withdraw", "a1", "--reason", "retracted", "--by", "chief"]) == 0
+    assert zalo.removals == [item["remote_id"]] and zalo.desk_articles() == {}
+
+
+@pytest.mark.airflow
+def test_the_dag_publishes_to_zalo_when_its_connection_exists_and_corrects_in_place(desk, zalo, monkeypatch,
+                                                                                   airflow_db):
+    """The real publish DAG with dag.test(): Airflow's Connection (AIRFLOW_CONN_FOREIGNDESK_ZALO) switches Zalo on."""
+    from airflow.dag_processing.dagbag import DagBag
+    from conftest import REPO
+    from foreigndesk.core.store import LocalStore
+
+    store = LocalStore(desk / "store")
+    approved_article(store, "a1", languages=("en", "ko"))
+    monkeypatch.setenv("AIRFLOW_CONN_FOREIGNDESK_ZALO", _connection(zalo))
+    dag = DagBag(dag_folder=REPO / "dags").dags["foreigndesk_publish"]
+    assert dag.test().state == "success"
+    states = {(s.channel, s.language): s.state for s in ledger.publication_states(store)}
+    assert states == {(c, lang): ledger.PUBLISHED for c in ("portal-feed", "web", "zalo") for lang in ("en", "ko")}
+    assert zalo.creates == 2 and len(_receipts_of(store)) == 2
+    put_article(store, "a1", "r2")
+    put_decision(store, "a1", "r2", "en", title="Corrected title", decided_at="2025-03-20T10:00:00+00:00")
+    assert dag.test().state == "success"
+    assert zalo.creates == 2 and sorted(a["title"] for a in zalo.desk_articles().values()) == [
+        "Corrected title", "a1 (ko)"]
+    stored = b"".join(store.read(key) for key in store.list(""))
+    assert zalo.token.encode() not in stored
+
+
+def _receipts_of(store) -> list[str]:
+    return [key for key in store.list("ledger/zalo/") if "/receipt-" in key]
