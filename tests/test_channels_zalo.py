@@ -230,8 +230,8 @@ def test_the_connection_becomes_plain_settings_and_no_connection_means_off():
     assert "oa-token-77" not in repr(config)
     assert zalo_channel_config(lambda conn_id: env_connection(conn_id, {})) is None
     with pytest.raises(ValueError, match="OA access token as password"):
-        zalo_channel_config(lambda conn_id: env_connection(conn_id, {
-            "AIRFLOW_CONN_FOREIGNDESK_ZALO": json.dumps({"conn_type": "http", "host": "https://openapi.zalo.me/v2.0"})}))
+        no_token = json.dumps({"conn_type": "http", "host": "https://openapi.zalo.me/v2.0"})
+        zalo_channel_config(lambda conn_id: env_connection(conn_id, {"AIRFLOW_CONN_FOREIGNDESK_ZALO": no_token}))
 
 
 def test_cli_publish_reaches_zalo_when_its_connection_is_set(desk, zalo, monkeypatch, capsys):

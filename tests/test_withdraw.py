@@ -1,4 +1,4 @@
-"""Withdrawing an article, against all four channels: off every channel, exactly once, audited.
+"""Withdrawing an article, against all five channels: off every channel, exactly once, audited.
 
 What is checked is what readers see (feeds with feedparser, pages parsed, the
 loopback servers' state: the Graph fake's deletions, the portal's withdrawals),
