@@ -177,15 +177,18 @@ class ZaloChannel:
         if previous_id:
             return self._find_update(item, previous_id)
         tokens = receipts.recorded(TOKEN_RECEIPT) if receipts is not None else []
-        if tokens:  # the create answered: its token says whether (and as what) the article exists
-            what = f"zalo check of {item.article_id} {item.language}"
-            for token in tokens:
-                try:
-                    return self._verify(token, what, 1)
-                except Ambiguous as error:
-                    pending = error
-            raise pending
-        return self._search(item)
+        if not tokens:  # the create's own answer was lost: look through the OA's articles
+            return self._search(item)
+        # The create answered: its token says whether (and as what) the article exists. Still being
+        # processed is no answer (Ambiguous): the unit stays uncertain and is never created again.
+        what = f"zalo check of {item.article_id} {item.language}"
+        pending: list[str] = []
+        for token in tokens:
+            try:
+                return self._verify(token, what, 1)
+            except Ambiguous as error:
+                pending.append(str(error))
+        raise Ambiguous("; ".join(pending))
 
     def _find_update(self, item: Publication, article_id: str) -> str | None:
         """Did the update of ``article_id`` go through? Its title and description are this revision's."""
