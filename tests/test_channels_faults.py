@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from channel_rigs import REMOTE, make_rig
+from channel_servers import CHANNEL_WIDE_FAULTS
 from desk_records import approved_article, put_article, put_decision
 from foreigndesk.core import records
 from foreigndesk.publish import ledger
@@ -104,6 +105,22 @@ def test_a_400_is_recorded_as_failed_with_its_reason_and_never_retried(rig):
     assert states["a1"].state == ledger.FAILED and detail in states["a1"].reason
     assert states["a2"].state == ledger.PUBLISHED
     assert rig.copies() == {("a2", "en"): 1}
+
+
+@pytest.mark.parametrize("fault", CHANNEL_WIDE_FAULTS)
+def test_an_expired_token_or_refused_credentials_pause_the_channel_and_fail_no_item(rig, fault):
+    """Graph's OAuthException 190 (HTTP 400), Zalo's -216 (HTTP 200), 401, 403, a 404 endpoint: the channel's."""
+    approved_article(rig.store, "a1")
+    rig.server.faults.append(fault)
+    first = rig.run()
+    assert first.failed == [] and first.published == [] and len(first.waiting) == 3
+    assert list(first.paused) == [rig.name] and first.errors == [f"{rig.name} paused: {first.paused[rig.name]}"]
+    assert rig.server.token not in json.dumps(first.as_json())
+    assert _writes(rig) == 1, "one call, then the channel is left alone for the run"
+    assert [s.state for s in ledger.publication_states(rig.store, rig.name)] == [ledger.RETRY]
+    second = rig.run()
+    assert len(second.published) == 3 and second.paused == {}
+    assert rig.copies() == {("a1", lang): 1 for lang in ("en", "zh", "ko")}
 
 
 def test_a_refused_connection_rests_the_channel_and_the_next_run_publishes(rig):
