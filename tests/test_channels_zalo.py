@@ -159,9 +159,7 @@ def test_the_review_form_shows_what_zalo_will_shorten_before_approval(tmp_path):
     title = "Thai Nguyen and Gyeongsangbuk-do sign a memorandum on tourism, tea culture and vocational training " \
             "cooperation for the years 2025 to 2030, with exchanges"
     put_article(store, "a1")
-    records.write_once(store, draft_key("a1", "r1", "en"), Draft(
-        article_id="a1", revision="r1", language="en", source_language="vi", title=title, summary="Short.",
-        body="Body.\n", model_name="m", model_version="1", demo_model=False, created_at="2025-03-14T10:00:00+00:00"))
+    _draft(store, "en", title)
     body = build_form(store, "a1", "r1", "en").body
     lines = body.splitlines()
     assert "### Zalo OA: shortened to fit TNTV's Official Account" in lines
@@ -170,10 +168,44 @@ def test_the_review_form_shows_what_zalo_will_shorten_before_approval(tmp_path):
     assert cut.endswith(f"will read: {shorten(title, TITLE_LIMIT)}"), "the very text the channel will send"
     assert lines.index("### Zalo OA: shortened to fit TNTV's Official Account") < \
         next(i for i, line in enumerate(lines) if line.startswith("### Source and")), "before the text, with the fixes"
-    records.write_once(store, draft_key("a1", "r1", "ko"), Draft(
-        article_id="a1", revision="r1", language="ko", source_language="vi", title="Short title", summary="Short.",
-        body="Body.\n", model_name="m", model_version="1", demo_model=False, created_at="2025-03-14T10:00:00+00:00"))
+    _draft(store, "ko", "Short title")
     assert "Zalo" not in build_form(store, "a1", "r1", "ko").body, "nothing to say when everything fits"
+
+
+def _draft(store, language: str, title: str) -> None:
+    records.write_once(store, draft_key("a1", "r1", language), Draft(
+        article_id="a1", revision="r1", language=language, source_language="vi", title=title, summary="Short.",
+        body="Body.\n", model_name="m", model_version="1", demo_model=False, created_at="2025-03-14T10:00:00+00:00"))
+
+
+def test_a_title_made_too_long_after_the_form_goes_back_once_with_the_cut_never_cut_silently(rig):
+    """The form showed no cut; the reviewer wrote a longer title: the cut is shown before it counts."""
+    from foreigndesk.core.decisions import APPROVED, NEEDS_FIX
+    from foreigndesk.review.rounds import open_review, plan_review, record_decision
+
+    store = rig.store
+    put_article(store, "a1", image="https://img.example/tea.jpg")
+    _draft(store, "en", "Tea festival opens")
+    assert "Zalo" not in build_form(store, "a1", "r1", "en").body
+    plan = plan_review(store, "a1", "r1", "en", entry=True)
+    open_review(store, "a1", "r1", "en", plan, build_form(store, "a1", "r1", "en"), "2025-05-19T08:00:00+00:00")
+    long_title = "The Tan Cuong tea festival opens in Thai Nguyen with growers, buyers and visitors from " \
+                 "every province of the north and delegations from Korea, China and Japan"
+    first = record_decision(store, "a1", "r1", "en", ["Approve"], {"title": long_title, "body": "Body.\n"},
+                            "reviewer_en", "2025-05-19T08:30:00+00:00")
+    cut = shorten(long_title, TITLE_LIMIT)
+    assert first.outcome == NEEDS_FIX and not first.approved
+    assert first.problems == [f"Title: too long for TNTV's Zalo OA, where it would read “{cut}”. Shorten it, or "
+                              "approve it again as it is (the form now shows that cut)."]
+    again = plan_review(store, "a1", "r1", "en", entry=False)
+    form = build_form(store, "a1", "r1", "en", None, again.fix_of, again.attempt)
+    assert f"will read: {cut}" in form.body, "the fix form shows the cut"
+    open_review(store, "a1", "r1", "en", again, form, "2025-05-19T08:40:00+00:00")
+    second = record_decision(store, "a1", "r1", "en", ["Approve"], {}, "reviewer_en", "2025-05-19T09:00:00+00:00")
+    assert (second.outcome, second.title) == (APPROVED, long_title), "approved as it is, the cut now announced"
+    assert rig.run().errors == []
+    [article] = rig.server.desk_articles().values()
+    assert article["title"] == cut, "Zalo readers see exactly what the form showed"
 
 
 def test_an_article_without_a_cover_fails_with_its_reason_and_calls_nothing(rig):
