@@ -234,6 +234,22 @@ def test_shorten_cuts_at_a_word_boundary_and_cuts_unspaced_scripts_by_character(
     assert shorten("short", 150) == "short"
 
 
+def test_a_withdrawal_during_processing_waits_for_the_token_and_then_removes_the_article(rig):
+    """A send abandoned with its token recorded: the withdrawal asks verify, never says "never published"."""
+    rig.server.verify_pending = 100
+    approved_article(rig.store, "a1", languages=("en",))
+    assert rig.run().published == [] and rig.server.creates == 1
+    [article_id] = rig.server.desk_articles()
+    waiting = rig.withdraw("a1")
+    assert not waiting.complete and "en" not in [d["language"] for d in waiting.done]
+    assert [p["channel"] for p in waiting.pending] == ["zalo"] and "processed" in waiting.pending[0]["reason"]
+    assert article_id in rig.server.articles and rig.server.removals == []
+    for entry in rig.server.tokens.values():  # Zalo finishes processing
+        entry["pending"] = 0
+    done = rig.withdraw("a1")
+    assert done.complete and rig.server.removals == [article_id] and rig.server.desk_articles() == {}
+
+
 # ---- switched on by the Airflow Connection foreigndesk_zalo (the DAG and the CLI read the same one)
 
 
