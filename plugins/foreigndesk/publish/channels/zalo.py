@@ -119,15 +119,15 @@ class ZaloChannel:
     # ---- what is sent
 
     def article(self, item: Publication) -> dict:
-        """The normal article Zalo gets: shortened fields, a cover, the body as sanitised paragraphs, the marker."""
+        """The normal article Zalo gets: shortened fields, a cover, the body as sanitised HTML, the marker link."""
         cover = safe_url(item.image) or safe_url(self.config.default_cover)
         if not cover:
             raise PermanentError(f"zalo: {item.article_id} {item.language} has no image, and Zalo needs a cover for "
                                  "a normal article: add an image to the article, or set extra "
                                  '{"default_cover": "https://…"} in the foreigndesk_zalo connection')
         fields = fit(item.title, item.author or item.outlet, public_summary(item) or item.title)
-        body = [{"type": "text", "content": render_markdown(part)}
-                for part in item.body.split("\n\n") if part.strip()]
+        # The whole body rendered once (a list or a code block may span blank lines), by the house's renderer.
+        body = [{"type": "text", "content": render_markdown(item.body)}]
         if safe_url(item.image):
             body.insert(0, {"type": "image", "url": safe_url(item.image), "caption": item.image_caption})
         link = marked_link(MARKER_SCOPE, item)
