@@ -13,6 +13,8 @@ export ORT_DISABLE_TELEMETRY := 1
 # browsers here). A file target: installed once, nothing to do when it is there.
 CHROMIUM := /usr/bin/chromium
 RADOSGW  := /usr/bin/radosgw
+# The compose stack's TLS proxy configuration is checked with Debian's nginx (`nginx -t`).
+NGINX    := /usr/sbin/nginx
 
 # make run-cluster (and its end-to-end test) run Debian's PostgreSQL 15 and Redis as private,
 # loopback-only servers started by the desk itself; installed once, like Chromium.
@@ -49,6 +51,10 @@ $(POSTGRES):
 $(REDIS):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server
 
+# The package's service is not started (there is no init system here; the tests run `nginx -t` only).
+$(NGINX):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx
+
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
@@ -60,13 +66,13 @@ $(RADOSGW):
 		radosgw ceph-mon ceph-osd
 
 ## make test: the whole suite, in the project's own venv
-test: test-venv $(CHROMIUM) $(RADOSGW) $(POSTGRES) $(REDIS)
+test: test-venv $(CHROMIUM) $(RADOSGW) $(POSTGRES) $(REDIS) $(NGINX)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## make lock: re-resolve the direct dependencies and rewrite requirements.txt
 lock:
 	rm -rf /tmp/foreigndesk-lock && $(PYTHON) -m venv /tmp/foreigndesk-lock
-	/tmp/foreigndesk-lock/bin/pip install --quiet apache-airflow==3.3.2 argos-translate-lt==1.12.1 apache-airflow-providers-celery 'celery<5.7' psycopg2-binary asyncpg boto3 requests markdown nh3 PyYAML onnx sacrebleu icalendar
+	/tmp/foreigndesk-lock/bin/pip install --quiet apache-airflow==3.3.2 argos-translate-lt==1.12.1 apache-airflow-providers-celery apache-airflow-providers-fab 'celery<5.7' psycopg2-binary asyncpg boto3 requests markdown nh3 PyYAML onnx sacrebleu icalendar
 	{ sed -n '1,/^# Regenerate/p' requirements.txt; /tmp/foreigndesk-lock/bin/pip freeze; } > requirements.txt.new && mv requirements.txt.new requirements.txt
 
 ## make clean-desk: forget the local desk's Airflow state (not the content store)

@@ -24,12 +24,14 @@ from foreigndesk.publish.channels.fanpage import FanpageChannel, FanpageConfig
 from foreigndesk.publish.channels.portal_feed import PortalFeedChannel
 from foreigndesk.publish.channels.portal_push import PortalPushChannel, PushConfig
 from foreigndesk.publish.channels.web import WebChannel
+from foreigndesk.publish.channels.zalo import ZaloChannel, ZaloConfig
 from foreigndesk.publish.policies import RetryPolicy
 from foreigndesk.publish.run import publish
 from foreigndesk.publish.withdrawals import withdraw
+from zalo_server import ZaloServer
 
-CHANNELS = ("portal-feed", "web", "portal-push", "fanpage")
-REMOTE = ("portal-push", "fanpage")
+CHANNELS = ("portal-feed", "web", "portal-push", "fanpage", "zalo")
+REMOTE = ("portal-push", "fanpage", "zalo")
 FAST = RetryPolicy(attempts_per_run=3, backoff_seconds=0.01, max_inline_wait=2.0, claim_lease_seconds=0)
 CLIENT_TIMEOUT = 0.5
 
@@ -92,6 +94,10 @@ class Rig:
         if self.name == "portal-push":
             return PortalPushChannel(PushConfig(self.server.url, self.server.token, timeout=CLIENT_TIMEOUT),
                                      self.session, site)
+        if self.name == "zalo":
+            return ZaloChannel(ZaloConfig(self.server.base_url, self.server.token, timeout=CLIENT_TIMEOUT,
+                                          verify_wait=0.01, default_cover="https://tntv.vn/static/zalo-cover.jpg"),
+                               self.session, sleep=self.sleep)
         return FanpageChannel(FanpageConfig(self.server.base_url, self.server.token, self.server.page_id,
                                             timeout=CLIENT_TIMEOUT), self.session)
 
@@ -142,6 +148,12 @@ class Rig:
             for guid, item in self.server.items.items():
                 article_id, language = guid.rsplit(":", 1)
                 seen.setdefault((article_id, language), []).append((self.server.ids[guid], item["content_html"]))
+        elif self.name == "zalo":  # the article's body (HTML paragraphs): title and description are plain fields
+            for article_id, article in self.server.desk_articles().items():
+                link = self.server.links(article)[-1]
+                slot = (link.rsplit("/", 1)[-1][:-5], link.rsplit("/", 2)[-2])
+                text = "\n".join(str(part.get("content", "")) for part in article["body"] if part["type"] == "text")
+                seen.setdefault(slot, []).append((article_id, text))
         else:
             for post in self.server.page_posts():
                 link = post["link"].split("?", 1)[0]
@@ -172,6 +184,8 @@ def make_rig(name: str, root) -> Rig:
         server = PortalServer(slow_seconds=CLIENT_TIMEOUT * 3)
     elif name == "fanpage":
         server = GraphServer(slow_seconds=CLIENT_TIMEOUT * 3)
+    elif name == "zalo":
+        server = ZaloServer(slow_seconds=CLIENT_TIMEOUT * 3)
     return Rig(name, LocalStore(root / "store"), server)
 
 

@@ -107,8 +107,8 @@ class FaultyAPI:
         raw = handler.rfile.read(length) if length else b""
         with self.lock:
             self.requests.append((method, parts.path))
-        if handler.headers.get("Authorization") != f"Bearer {self.token}":
-            return self._send(handler, 401, {"error": "bad token"})
+        if not self.authorized(handler.headers):
+            return self._send(handler, *self.unauthorized_answer())
         query = {key: values[0] for key, values in parse_qs(parts.query).items()}
         if method == "GET" and self.broken_reads > 0:
             with self.lock:
@@ -116,24 +116,22 @@ class FaultyAPI:
             return self._send(handler, 500, {"error": "internal"})
         status, body, commit = self.handle(method, parts.path, query, raw, handler.headers)
         fault = None
-        if method in ("POST", "DELETE"):
+        if self.consumes_fault(method, parts.path):
             with self.lock:
                 fault = self.faults.popleft() if self.faults else None
         if fault == "400_token_expired":
-            return self._send(handler, 400, {"error": {"message": "Error validating access token: Session has "
-                                                       "expired", "type": "OAuthException", "code": 190,
-                                                       "error_subcode": 463}})
+            return self._send(handler, *self.token_expired_answer())
         if fault in ("401", "403"):
             return self._send(handler, int(fault), {"error": "credentials refused"})
         if fault == "404_endpoint":
             return self._send(handler, 404, {"error": "no such endpoint"})
         if fault == "400_echo_token":  # a careless API that quotes the request back in its error
-            return self._send(handler, 400, {"error": f"bad request from {handler.headers.get('Authorization')}"})
+            return self._send(handler, 400, {"error": f"bad request from {self.credential(handler.headers)}"})
         if fault in ("429", "400", "500_before_post"):
             if fault == "429":
                 return self._send(handler, 429, {"error": "slow down"}, {"Retry-After": self.retry_after})
             if fault == "400":
-                return self._send(handler, 400, {"error": {"message": "(#100) Invalid parameter", "code": 100}})
+                return self._send(handler, *self.refusal_answer())
             return self._send(handler, 500, {"error": "internal"})
         if commit is not None:
             with self.lock:
@@ -149,6 +147,8 @@ class FaultyAPI:
             return None
         if fault == "malformed_after_post":
             return self._send_raw(handler, 200, b'{"id": "oops', "application/json")
+        if isinstance(body, bytes):  # an API answering garbage on its own (ZaloServer.garbled_verifies)
+            return self._send_raw(handler, status, body, "application/json")
         return self._send(handler, status, body)
 
     def _send(self, handler: BaseHTTPRequestHandler, status: int, body: object, headers: dict | None = None) -> None:
@@ -168,6 +168,35 @@ class FaultyAPI:
 
     def handle(self, method, path, query, raw, headers):  # -> (status, body, commit or None)
         raise NotImplementedError
+
+    # -- what differs between APIs (ZaloServer overrides these: tests/zalo_server.py)
+    #: What a refused item's failure reason carries, whatever the API's way of saying it.
+    refusal_text = ("HTTP 400", "Invalid parameter")
+
+    def credential(self, headers) -> str | None:
+        return headers.get("Authorization")
+
+    def authorized(self, headers) -> bool:
+        return self.credential(headers) == f"Bearer {self.token}"
+
+    def unauthorized_answer(self) -> tuple[int, dict]:
+        return 401, {"error": "bad token"}
+
+    def consumes_fault(self, method: str, path: str) -> bool:
+        """Faults hit the API's writes: the next POST or DELETE."""
+        return method in ("POST", "DELETE")
+
+    def writes(self) -> int:
+        """Write requests received (what a double post would show as)."""
+        return sum(1 for method, path in self.requests if self.consumes_fault(method, path))
+
+    def token_expired_answer(self) -> tuple[int, dict]:
+        """Graph's answer to an expired token: HTTP 400, OAuthException code 190 (channel-wide)."""
+        return 400, {"error": {"message": "Error validating access token: Session has expired",
+                               "type": "OAuthException", "code": 190, "error_subcode": 463}}
+
+    def refusal_answer(self) -> tuple[int, dict]:
+        return 400, {"error": {"message": "(#100) Invalid parameter", "code": 100}}
 
 
 class GraphServer(FaultyAPI):

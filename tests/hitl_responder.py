@@ -91,7 +91,7 @@ class Responder(threading.Thread):
                 payload = self.answers[language_of(detail)](detail)
                 if payload is None:
                     continue
-                user = detail["assigned_users"][0]["id"]
+                user = detail["assigned_users"][0]["name"]  # signs in by username (FAB ids are numbers)
                 result = self.patch(client, detail, user, payload)
                 self.calls.append({"language": language_of(detail), "user": user, "status": result.status_code})
                 answered[key] = time.monotonic()

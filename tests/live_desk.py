@@ -161,7 +161,7 @@ def answer_every_review_at_once(api: Api, expected: int, timeout: float, answer=
             path = (f"/api/v2/dags/{ti['dag_id']}/dagRuns/{ti['dag_run_id']}/taskInstances/{ti['task_id']}/"
                     f"{ti['map_index']}/hitlDetails")
             try:
-                api.patch(path, payload, detail["assigned_users"][0]["id"])
+                api.patch(path, payload, detail["assigned_users"][0]["name"])
                 answered[key] = detail
             except urllib.error.HTTPError as error:
                 if error.code == 409:  # answered already (by an earlier poll whose reply was lost)

@@ -28,7 +28,9 @@ from foreigndesk.core.store import LocalStore
 from foreigndesk.publish.channels.fanpage import FanpageConfig
 from foreigndesk.publish.channels.portal_push import PushConfig
 from foreigndesk.publish.policies import RetryPolicy
+from foreigndesk.publish.channels.zalo import ZaloConfig
 from foreigndesk.publish.run import desk_channels, publish
+from zalo_server import ZaloServer
 
 CHANNELS = ("portal-feed", "portal-push", "web", "fanpage")
 REMOTE = ("portal-push", "fanpage")
@@ -117,6 +119,11 @@ def sim_servers() -> tuple[GraphServer, PortalServer]:
     return GraphServer(slow_seconds=CLIENT_TIMEOUT * 2), PortalServer(slow_seconds=CLIENT_TIMEOUT * 2)
 
 
+def zalo_sim_server() -> ZaloServer:
+    """The Zalo OA fake, for a desk that runs the Zalo channel too (``Desk(..., zalo=...)``)."""
+    return ZaloServer(slow_seconds=CLIENT_TIMEOUT * 2)
+
+
 @dataclass
 class Desk:
     """One desk: a store folder, the two remote APIs, and a clock the test moves."""
@@ -127,6 +134,8 @@ class Desk:
     #: Starts at the real time and only moves faster than it, so records the desk stamps with the real
     #: clock (a claim's ``claimed_at``) are never in the simulated future.
     clock: datetime = field(default_factory=lambda: datetime.now(timezone.utc).replace(microsecond=0))
+    #: When given, the desk runs the Zalo OA channel against it as well.
+    zalo: ZaloServer | None = None
 
     def __post_init__(self) -> None:
         self.settings = load_settings()
@@ -161,7 +170,14 @@ class Desk:
     def channels(self, store, session):
         fanpage = FanpageConfig(self.graph.base_url, self.graph.token, self.graph.page_id, timeout=CLIENT_TIMEOUT)
         push = PushConfig(self.portal.url, self.portal.token, timeout=CLIENT_TIMEOUT)
-        return desk_channels(store, self.settings, session, fanpage=fanpage, push=push)
+        zalo = None if self.zalo is None else ZaloConfig(
+            self.zalo.base_url, self.zalo.token, default_cover="https://tntv.vn/cover.jpg", timeout=CLIENT_TIMEOUT,
+            verify_tries=2, verify_wait=0.0)
+        return desk_channels(store, self.settings, session, fanpage=fanpage, push=push, zalo=zalo)
+
+    @property
+    def channel_names(self) -> tuple[str, ...]:
+        return CHANNELS + (("zalo",) if self.zalo is not None else ())
 
     def run(self, points: CrashPoints | None = None, retry: str | None = None, lease_wait: float = 0.0,
             now: datetime | None = None):
@@ -174,7 +190,7 @@ class Desk:
 
     # -- what readers see, per channel: (article, language) -> revisions live (one entry per copy)
     def live(self) -> dict[str, dict[tuple[str, str], list[str]]]:
-        seen: dict[str, dict[tuple[str, str], list[str]]] = {name: {} for name in CHANNELS}
+        seen: dict[str, dict[tuple[str, str], list[str]]] = {name: {} for name in self.channel_names}
         for key in self.store.list("feeds/"):
             if key.endswith("/feed.json"):
                 for item in json.loads(self.store.read(key))["items"]:
@@ -193,7 +209,17 @@ class Desk:
             article_id, language = link.rsplit("/", 1)[-1][:-5], link.rsplit("/", 2)[-2]
             revision = post["message"].split("\n", 1)[0].split(" ")[1]  # the title is "<article> <revision> (<lang>)"
             seen["fanpage"].setdefault((article_id, language), []).append(revision)
+        for slot, article in self._zalo_articles():
+            seen["zalo"].setdefault(slot, []).append(article["title"].split(" ")[1])
         return seen
+
+    def _zalo_articles(self) -> list[tuple[tuple[str, str], dict]]:
+        """The desk's articles on the Zalo OA, by the (article, language) their marker link names."""
+        found = []
+        for article in (self.zalo.desk_articles().values() if self.zalo is not None else ()):
+            link = self.zalo.links(article)[-1]
+            found.append(((link.rsplit("/", 1)[-1][:-5], link.rsplit("/", 2)[-2]), article))
+        return found
 
     def remote_copies(self) -> dict[str, dict[tuple[str, str], int]]:
         """Remote items per slot as the servers count them: the page's own posts; the portal's creations per key."""
@@ -206,7 +232,10 @@ class Desk:
         for key, created in self.portal.created.items():
             article_id, _revision, language = key.rsplit(".", 2)
             portal[(article_id, language)] = max(portal.get((article_id, language), 0), created)
-        return {"fanpage": posts, "portal-push": portal}
+        zalo: dict[tuple[str, str], int] = {}
+        for slot, _article in self._zalo_articles():
+            zalo[slot] = zalo.get(slot, 0) + 1
+        return {"fanpage": posts, "portal-push": portal, **({"zalo": zalo} if self.zalo is not None else {})}
 
     def feeds_parse(self) -> list[str]:
         """Every stored feed read by real parsers; the problems found (empty when all parse)."""

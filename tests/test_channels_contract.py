@@ -1,4 +1,4 @@
-"""The contract every channel keeps, run against all four: feed, web, portal push, fanpage.
+"""The contract every channel keeps, run against all five: feed, web, portal push, fanpage, Zalo OA.
 
 Remote channels talk to real HTTP servers on loopback (tests/channel_servers.py);
 the feed and web channels write to a real store. What is checked is what a

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from channel_rigs import REMOTE, make_rig
+from channel_servers import CHANNEL_WIDE_FAULTS
 from desk_records import approved_article, put_article, put_decision
 from foreigndesk.core import records
 from foreigndesk.publish import ledger
@@ -29,7 +30,7 @@ def rig(request, tmp_path):
 
 
 def _writes(rig) -> int:
-    return sum(1 for method, _ in rig.server.requests if method == "POST")
+    return rig.server.writes()
 
 
 def _proofs(rig) -> list[ledger.Published]:
@@ -92,7 +93,8 @@ def test_a_400_is_recorded_as_failed_with_its_reason_and_never_retried(rig):
     approved_article(rig.store, "a2", languages=("en",))
     rig.server.faults.append("400")
     first = rig.run()
-    assert [(f["article_id"], "HTTP 400" in f["reason"]) for f in first.failed] == [("a1", True)]
+    refused, detail = rig.server.refusal_text
+    assert [(f["article_id"], refused in f["reason"]) for f in first.failed] == [("a1", True)]
     assert [p["article_id"] for p in first.published] == ["a2"]
     writes = _writes(rig)
     for _ in range(2):
@@ -100,9 +102,25 @@ def test_a_400_is_recorded_as_failed_with_its_reason_and_never_retried(rig):
         assert again.published == [] and again.failed == []
     assert _writes(rig) == writes, "a permanent refusal is not retried"
     states = {s.article_id: s for s in ledger.publication_states(rig.store, rig.name)}
-    assert states["a1"].state == ledger.FAILED and "Invalid parameter" in states["a1"].reason
+    assert states["a1"].state == ledger.FAILED and detail in states["a1"].reason
     assert states["a2"].state == ledger.PUBLISHED
     assert rig.copies() == {("a2", "en"): 1}
+
+
+@pytest.mark.parametrize("fault", CHANNEL_WIDE_FAULTS)
+def test_an_expired_token_or_refused_credentials_pause_the_channel_and_fail_no_item(rig, fault):
+    """Graph's OAuthException 190 (HTTP 400), Zalo's -216 (HTTP 200), 401, 403, a 404 endpoint: the channel's."""
+    approved_article(rig.store, "a1")
+    rig.server.faults.append(fault)
+    first = rig.run()
+    assert first.failed == [] and first.published == [] and len(first.waiting) == 3
+    assert list(first.paused) == [rig.name] and first.errors == [f"{rig.name} paused: {first.paused[rig.name]}"]
+    assert rig.server.token not in json.dumps(first.as_json())
+    assert _writes(rig) == 1, "one call, then the channel is left alone for the run"
+    assert [s.state for s in ledger.publication_states(rig.store, rig.name)] == [ledger.RETRY]
+    second = rig.run()
+    assert len(second.published) == 3 and second.paused == {}
+    assert rig.copies() == {("a1", lang): 1 for lang in ("en", "zh", "ko")}
 
 
 def test_a_refused_connection_rests_the_channel_and_the_next_run_publishes(rig):
@@ -178,7 +196,7 @@ def test_repeated_runs_under_mixed_faults_publish_every_approved_item_exactly_on
     assert len(states) == 18 and all(s.state in (ledger.PUBLISHED, ledger.FAILED) for s in states.values())
     published = {slot for slot, s in states.items() if s.state == ledger.PUBLISHED}
     failed = {slot for slot, s in states.items() if s.state == ledger.FAILED}
-    assert published and all("HTTP 400" in states[slot].reason for slot in failed)
+    assert published and all(rig.server.refusal_text[0] in states[slot].reason for slot in failed)
     assert rig.copies() == {slot: 1 for slot in published}, "exactly once; nothing for refused items"
     assert rig.recorded_ids() == {slot: copies[0][0] for slot, copies in rig.observed().items()}
     assert ("rej", "en") not in rig.copies() and ("emb", "en") not in rig.copies()

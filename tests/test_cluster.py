@@ -191,8 +191,9 @@ def _answer_reviews(api: Api, expected: int, timeout: float) -> list[dict]:
             key = (ti["dag_run_id"], ti["task_id"], ti["map_index"])
             if key in answered or ti["state"] != "awaiting_input":
                 continue
-            user = detail["assigned_users"][0]["id"]
+            user = detail["assigned_users"][0]["name"]  # FAB: the id is the account's number, the name its username
             assert user == f"reviewer_{language_of(detail)}", detail["assigned_users"]
+            assert detail["assigned_users"][0]["id"].isdigit(), "the cluster signs people in with FAB accounts"
             path = (f"/api/v2/dags/{ti['dag_id']}/dagRuns/{ti['dag_run_id']}/taskInstances/"
                     f"{ti['task_id']}/{ti['map_index']}/hitlDetails")
             status, body = api.patch(path, {"chosen_options": ["Approve"], "params_input": prefilled(detail)}, user)

@@ -41,7 +41,7 @@ def _env_file(tmp_path: Path) -> Path:
     lines = []
     for line in (REPO / ".env.example").read_text().splitlines():
         name = line.split("=", 1)[0]
-        if name in {"POSTGRES_PASSWORD", "REDIS_PASSWORD", "AIRFLOW_JWT_SECRET", "FERNET_KEY"}:
+        if name in {"POSTGRES_PASSWORD", "REDIS_PASSWORD", "AIRFLOW_JWT_SECRET", "FERNET_KEY", "DESK_API_PASSWORD"}:
             line = f"{name}=test-value-{name.lower()}"
         lines.append(line)
     env = tmp_path / ".env"
@@ -83,9 +83,10 @@ def test_services_are_the_processes_of_make_run_cluster_with_the_same_commands()
 
     services = _compose()["services"]
     cluster = airflow_components(workers=2, concurrency=2)
-    assert set(services) == set(cluster) | {"airflow-init", "postgres", "redis"}
+    assert set(services) == set(cluster) | {"airflow-init", "postgres", "redis", "proxy"}
     for name, command in cluster.items():
-        compose_command = shlex.split(services[name]["command"])
+        # compose's API server sits behind the TLS proxy and trusts its X-Forwarded-* headers.
+        compose_command = [arg for arg in shlex.split(services[name]["command"]) if arg != "--proxy-headers"]
         # compose's image runs `airflow <command>`; concurrency comes from the environment there.
         expected = [arg for arg in command[1:]]
         if "--concurrency" in expected:
@@ -108,8 +109,8 @@ def test_the_cluster_and_compose_run_the_same_executor_broker_and_result_backend
     env = _compose()["services"]["airflow-scheduler"]["environment"]
     keys = {"postgres_password": "p", "redis_password": "r", "jwt_secret": "j", "fernet_key": "f"}
     cluster = cluster_environment(ClusterPaths(tmp_path), Ports(8080, 5432, 6379), "127.0.0.1", keys, {}, 2)
-    for name in ("AIRFLOW__CORE__EXECUTOR",):
-        assert env[name] == cluster[name]
+    for name in ("AIRFLOW__CORE__EXECUTOR", "AIRFLOW__CORE__AUTH_MANAGER"):
+        assert env[name] == cluster[name], name
     for name in ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__CELERY__RESULT_BACKEND", "AIRFLOW__CELERY__BROKER_URL"):
         assert env[name].split("://")[0] == cluster[name].split("://")[0], name
     for name in ("AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT", "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT"):
@@ -152,7 +153,7 @@ def test_env_example_lists_every_variable_compose_reads_and_nothing_else():
 def test_every_desk_container_runs_the_desk_image_without_telemetry():
     services = _compose()["services"]
     for name, service in services.items():
-        if name in {"postgres", "redis"}:
+        if name in {"postgres", "redis", "proxy"}:
             continue
         env = service["environment"]
         assert env["ORT_DISABLE_TELEMETRY"] == "1", name
@@ -188,3 +189,30 @@ def test_components_that_run_desk_code_see_the_drop_zones_and_the_store(service)
     assert env["FOREIGNDESK_INBOX"] == "/opt/airflow/content/inbox"
     assert env["FOREIGNDESK_STORE"].startswith("${FOREIGNDESK_STORE")
     assert "./content:/opt/airflow/content" in _compose()["services"][service]["volumes"]
+
+
+def test_only_the_tls_proxy_publishes_ports_and_airflow_signs_in_with_fab_accounts():
+    from foreigndesk.airflow_side.accounts import FAB_AUTH_MANAGER
+
+    services = _compose()["services"]
+    published = {name for name, service in services.items() if service.get("ports")}
+    assert published == {"proxy"}, "Airflow is reached only through the proxy"
+    proxy = services["proxy"]
+    assert proxy["image"].startswith("nginx:")
+    assert sorted(port.split(":")[-1] for port in proxy["ports"]) == ["443", "80"]
+    mounts = {volume.rsplit(":", 2)[1]: volume.rsplit(":", 2)[0] for volume in proxy["volumes"]}
+    assert mounts["/etc/nginx/certs/tls.crt"].startswith("${TLS_CERT_FILE:?")
+    assert mounts["/etc/nginx/certs/tls.key"].startswith("${TLS_KEY_FILE:?")
+    assert mounts["/etc/nginx/conf.d/default.conf"] == "./deploy/nginx/foreigndesk.conf"
+    assert (REPO / "deploy" / "nginx" / "foreigndesk.conf").is_file()
+    for name, service in services.items():
+        if name.startswith("airflow-"):
+            assert service["environment"]["AIRFLOW__CORE__AUTH_MANAGER"] == FAB_AUTH_MANAGER, name
+    assert "foreigndesk accounts init" in " ".join(services["airflow-init"]["command"])
+
+
+def test_a_missing_certificate_setting_is_refused_by_name(tmp_path):
+    env = tmp_path / "no-cert.env"
+    env.write_text(_env_file(tmp_path).read_text().replace("TLS_CERT_FILE=./certs/tls.crt", "TLS_CERT_FILE="))
+    result = _config(REPO / "docker-compose.yaml", env, "-q")
+    assert result.returncode != 0 and "set TLS_CERT_FILE in .env" in result.stderr

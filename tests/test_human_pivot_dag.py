@@ -149,7 +149,7 @@ class FailEnglishApproveRest(Responder):
                         f"{ti['map_index']}", json={"new_state": "failed"}, headers=self._headers(client, "admin"))
                 else:
                     payload = {"chosen_options": ["Approve"], "params_input": prefilled(detail)}
-                    response = self.patch(client, detail, detail["assigned_users"][0]["id"], payload)
+                    response = self.patch(client, detail, detail["assigned_users"][0]["name"], payload)
                 self.calls.append({"language": language_of(detail), "status": response.status_code})
             time.sleep(0.3)
 

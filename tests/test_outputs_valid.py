@@ -1,8 +1,8 @@
 """Every output is valid or not written: no control character, every feed parses, every URL checked.
 
-Run against all four channels (real store, real loopback servers). What is
+Run against all five channels (real store, real loopback servers). What is
 checked is what readers get: the stored feeds and pages byte by byte, read back
-with feedparser; the JSON the portal received; the messages the Graph fake holds.
+with feedparser; the JSON the portal received; the messages the Graph fake holds, the articles the Zalo fake holds.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ def _outputs(rig) -> list[str]:
         return [rig.store.read(key).decode() for key in rig.store.list(folder)]
     if rig.name == "portal-push":
         return [json.dumps(item, ensure_ascii=False) for item in rig.server.items.values()]
+    if rig.name == "zalo":
+        return [json.dumps(article, ensure_ascii=False) for article in rig.server.articles.values()]
     return [post["message"] + post["link"] for post in rig.server.posts.values()]
 
 
@@ -94,6 +96,10 @@ def test_every_url_in_every_output_passes_the_web_pages_check(rig):
         assert (items["u1:en"]["image"], items["u1:en"]["source_url"]) == ("", "")
         assert (items["u2:en"]["image"], items["u2:en"]["source_url"]) == (f"{site}/media/tea.jpg", "")
         assert (items["u3:en"]["image"], items["u3:en"]["source_url"]) == ("", "https://tntv.vn/ok")
+    if rig.name == "zalo":  # the cover: the article's image when safe, else the connection's default cover
+        covers = {a["title"]: a["cover"]["photo_url"] for a in rig.server.articles.values()}
+        assert covers == {"u1 (en)": "https://tntv.vn/static/zalo-cover.jpg", "u2 (en)": f"{site}/media/tea.jpg",
+                          "u3 (en)": "https://tntv.vn/static/zalo-cover.jpg"}
     for output in _outputs(rig):
         lowered = output.lower()
         assert "javascript:" not in lowered and "ftp://" not in lowered and "data:image" not in lowered

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from foreigndesk.core.decisions import Texts
-from foreigndesk.review.postedit import check_edit, edit_distance, tokens, urls
+from foreigndesk.core.zalo_limits import shorten
+from foreigndesk.review.postedit import check_edit, edit_distance, tokens, urls, zalo_problems
 
 SOURCE = """Hội chợ OCOP đã khai mạc. Xem [chương trình](https://tntv.vn/ocop-2025).
 
@@ -161,3 +162,17 @@ def test_the_link_intake_made_of_a_player_must_be_kept_like_any_link():
     lost = Texts("Festival", "", "Festival.\n")
     assert check_edit(source, lost, lost) == [
         "Body: the link https://www.youtube.com/watch?v=dQw4w9WgXcQ from the source is missing; put it back."]
+
+
+def test_zalo_cuts_the_form_did_not_show_send_the_approval_back():
+    long_title = "word " * 40
+    long_summary = "A sentence about the tea festival in Tan Cuong. " * 8
+    shown = Texts(long_title, "Short.", "Body.")
+    assert zalo_problems(shown, shown, "TNTV") == [], "the form showed this very cut"
+    assert zalo_problems(shown, Texts("Short title", "Short.", "Body."), "TNTV") == [], "shortened by hand: no cut"
+    [problem] = zalo_problems(shown, Texts(long_title, long_summary, "Body."), "TNTV")
+    assert problem.startswith("Description: too long for TNTV's Zalo OA") and shorten(long_summary, 300) in problem
+    [problem] = zalo_problems(Texts("Short", "S.", "B."), Texts(long_title + "more", "S.", "B."), "TNTV")
+    assert problem.startswith("Title: ")
+    assert zalo_problems(shown, shown, "A very long author name of a provincial department, " * 2) == [], \
+        "the author comes from intake, the same in the form and on approval"

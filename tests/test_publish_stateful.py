@@ -34,7 +34,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
-from publish_sim import CHANNELS, REMOTE, Crash, CrashPoints, Desk, sim_servers
+from publish_sim import REMOTE, Crash, CrashPoints, Desk, sim_servers, zalo_sim_server
 from foreigndesk.publish import ledger
 
 settings.register_profile("ci", max_examples=50, stateful_step_count=20, deadline=None,
@@ -50,6 +50,8 @@ OTHER = ("429", "500_before_post", "400")
 CHANNEL_WIDE = ("400_token_expired", "401", "403", "404_endpoint")
 #: Per-item refusals the servers can answer (nothing posted): these leave the item FAILED until --retry.
 LANGUAGE = "en"
+CHANNELS = ("portal-feed", "portal-push", "web", "fanpage", "zalo")
+REMOTE_CHANNELS = REMOTE + ("zalo",)
 
 
 class PublishMachine(RuleBasedStateMachine):
@@ -57,7 +59,9 @@ class PublishMachine(RuleBasedStateMachine):
         super().__init__()
         self.folder = Path(tempfile.mkdtemp(prefix="publish-sim-"))
         self.graph, self.portal = sim_servers()
-        self.desk = Desk(self.folder / "store", self.graph, self.portal)
+        self.zalo = zalo_sim_server()
+        self.servers = {"fanpage": self.graph, "portal-push": self.portal, "zalo": self.zalo}
+        self.desk = Desk(self.folder / "store", self.graph, self.portal, zalo=self.zalo)
         self.seen: dict[tuple[str, tuple[str, str]], int] = {}  # the newest registration index readers saw
         self.runs = self.crashes = 0
 
@@ -82,13 +86,18 @@ class PublishMachine(RuleBasedStateMachine):
             self.desk.approve(article, revision, LANGUAGE)
 
     # ---- what the channels will do next
-    @rule(channel=st.sampled_from(REMOTE), fault=st.sampled_from(AMBIGUOUS + OTHER + CHANNEL_WIDE))
+    @rule(channel=st.sampled_from(REMOTE_CHANNELS), fault=st.sampled_from(AMBIGUOUS + OTHER + CHANNEL_WIDE))
     def queue_fault(self, channel, fault):
-        (self.graph if channel == "fanpage" else self.portal).faults.append(fault)
+        self.servers[channel].faults.append(fault)
 
-    @rule(channel=st.sampled_from(REMOTE), count=st.integers(1, 6))
+    @rule(channel=st.sampled_from(REMOTE_CHANNELS), count=st.integers(1, 6))
     def break_reads(self, channel, count):
-        (self.graph if channel == "fanpage" else self.portal).broken_reads = count
+        self.servers[channel].broken_reads = count
+
+    @rule(count=st.integers(1, 4))
+    def zalo_processes_slowly(self, count):
+        """New Zalo articles answer "being processed" to the next ``count`` verify calls."""
+        self.zalo.verify_pending = count
 
     # ---- runs
     @rule()
@@ -101,10 +110,10 @@ class PublishMachine(RuleBasedStateMachine):
     def run_killed(self, at, after):
         self.run_with(CrashPoints(at, after))
 
-    @rule(channel=st.sampled_from(REMOTE), nth=st.integers(1, 2), correct_now=st.booleans())
+    @rule(channel=st.sampled_from(REMOTE_CHANNELS), nth=st.integers(1, 2), correct_now=st.booleans())
     def run_killed_after_a_remote_post(self, channel, nth, correct_now):
         """The outcome nobody recorded: the server made the post, the run died before writing it down."""
-        url = self.graph.base_url if channel == "fanpage" else self.portal.url
+        url = {"fanpage": self.graph.base_url, "portal-push": self.portal.url, "zalo": self.zalo.base_url}[channel]
         posts = []
 
         def after_post(event: str) -> bool:
@@ -196,9 +205,12 @@ class PublishMachine(RuleBasedStateMachine):
     # ---- recovery, then the end state must be exact
     def teardown(self):
         try:
-            for server in (self.graph, self.portal):
+            for server in self.servers.values():
                 server.faults.clear()
                 server.broken_reads = 0
+            self.zalo.verify_pending = 0
+            for entry in self.zalo.tokens.values():  # Zalo finished processing what it was given
+                entry["pending"] = 0
             self.desk.tick(16 * 60)
             # A correction of "a" arrives now, whatever state its earlier revisions were left in
             # (unknown outcomes included): it must update the one item; "b" recovers as it is.
@@ -223,7 +235,7 @@ class PublishMachine(RuleBasedStateMachine):
             self.at_most_one_remote_item_per_slot()
             self.every_feed_parses()
         finally:
-            for server in (self.graph, self.portal):  # stopping waits for the serve loop's poll: don't wait here
+            for server in self.servers.values():  # stopping waits for the serve loop's poll: don't wait here
                 threading.Thread(target=server.stop, daemon=True).start()
             shutil.rmtree(self.folder, ignore_errors=True)
 

@@ -1,4 +1,4 @@
-"""Withdrawing an article, against all four channels: off every channel, exactly once, audited.
+"""Withdrawing an article, against all five channels: off every channel, exactly once, audited.
 
 What is checked is what readers see (feeds with feedparser, pages parsed, the
 loopback servers' state: the Graph fake's deletions, the portal's withdrawals),
@@ -40,6 +40,8 @@ def _remote_calls(rig) -> int:
         return len(rig.server.deletions)
     if rig.name == "portal-push":
         return sum(rig.server.withdrawals.values())
+    if rig.name == "zalo":
+        return len(rig.server.removals)
     return 0
 
 
@@ -58,6 +60,8 @@ def test_a_withdrawn_language_is_off_the_channel_and_the_rest_stays(rig):
     assert (request.who, request.reason) == ("chief", "the source article was retracted") and request.requested_at
     if rig.name == "fanpage":
         assert rig.server.deletions == [before[("a1", "en")][0][0]]
+    if rig.name == "zalo":
+        assert rig.server.removals == [before[("a1", "en")][0][0]]
     if rig.name == "portal-push":
         assert rig.server.withdrawals == {"a1.withdrawal.en": 1}
         assert "reason" not in json.dumps(rig.server.withdrawn["a1:en"]), "the reason stays in the desk's records"

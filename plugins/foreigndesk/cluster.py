@@ -36,6 +36,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from foreigndesk.cli.accounts import init_accounts
+from foreigndesk.airflow_side.accounts import FAB_AUTH_MANAGER
 from foreigndesk.launcher import (
     DeskPaths,
     become_subreaper,
@@ -44,6 +46,7 @@ from foreigndesk.launcher import (
     install_models,
     print_ready,
     seed_reviewers,
+    service_account_connection,
     wait_healthy,
 )
 
@@ -122,6 +125,8 @@ def cluster_environment(paths: ClusterPaths, ports: Ports, host: str, keys: dict
     env.update(
         {
             "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+            # Staff accounts in Airflow's database (README "Accounts and sign-in"); `make run` keeps the simple one.
+            "AIRFLOW__CORE__AUTH_MANAGER": FAB_AUTH_MANAGER,
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql+psycopg2://{database}",
             "AIRFLOW__CELERY__BROKER_URL": f"redis://:{keys['redis_password']}@127.0.0.1:{ports.redis}/0",
             "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql+psycopg2://{database}",
@@ -370,6 +375,7 @@ def run_cluster(desk_dir: Path, port: int, host: str, workers: int = 2, concurre
     keys = cluster_secrets(paths)
     ports = Ports(port, postgres_port or free_port(), redis_port or free_port())
     env = cluster_environment(paths, ports, host, keys, dict(os.environ), concurrency)
+    env["AIRFLOW_CONN_FOREIGNDESK_API"] = service_account_connection(paths, port, host)
     services: list[Supervised] = []
     airflow: list[Supervised] = []
     logs: list = []
@@ -394,6 +400,7 @@ def run_cluster(desk_dir: Path, port: int, host: str, workers: int = 2, concurre
         migrate = subprocess.run(["airflow", "db", "migrate"], env=env, capture_output=True, text=True, check=False)
         if migrate.returncode != 0:
             raise ClusterError(f"airflow db migrate failed: {migrate.stderr.strip()[-800:]}")
+        init_accounts(env, paths.passwords_file)
         for name, command in airflow_components(workers, concurrency).items():
             log_path = paths.logs / f"{name}.log"
             airflow.append(Supervised(name, lambda command=command, log_path=log_path: _popen(command, env, log_path)))

@@ -40,6 +40,9 @@ DESK_USERS = {
     SERVICE_ACCOUNT: "viewer",
 }
 _PR_SET_CHILD_SUBREAPER = 36
+SIGN_IN_SIMPLE = ("Airflow's simple auth manager — for a laptop only: fixed users, generated passwords, no reset "
+                  "(make run-cluster and compose use FAB accounts; README 'Accounts and sign-in')")
+SIGN_IN_FAB = "FAB accounts in Airflow's database (foreigndesk accounts …; Security → List Users)"
 
 
 @dataclass(frozen=True)
@@ -198,11 +201,13 @@ def seed_reviewers(env: dict[str, str], folder: Path) -> None:
 def print_ready(paths: DeskPaths, port: int, env: dict[str, str], extra: str = "") -> None:
     """What an operator needs once the desk answers: where the UI, the passwords and the drop zones are."""
     settings = load_settings(env)
+    fab = "fab_auth_manager" in env.get("AIRFLOW__CORE__AUTH_MANAGER", "")
     print(
         "\nforeigndesk is up.\n"
         f"  UI:        http://localhost:{port}/\n"
+        f"  sign-in:   {SIGN_IN_FAB if fab else SIGN_IN_SIMPLE}\n"
         f"  users:     {', '.join(DESK_USERS)}\n"
-        f"  passwords: {paths.passwords_file}\n"
+        f"  {'first passwords' if fab else 'passwords'}: {paths.passwords_file}\n"
         f"  reviewers: Airflow Variable {REVIEWERS_VARIABLE} (Admin → Variables)\n"
         f"  drop articles into: {settings.inbox}/<{'|'.join(settings.outlets)}>/\n"
         f"{extra}"

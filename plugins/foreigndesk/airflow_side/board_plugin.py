@@ -23,11 +23,12 @@ RESOURCE = "Desk board"
 
 
 def is_admin(user: Any) -> bool:
-    """The simple auth manager's ``role``; FAB-style users carry ``roles`` with names."""
+    """The simple auth manager's admin; under FAB the Admin or Desk chief role."""
     role = getattr(user, "role", None)
     if isinstance(role, str):
         return role.upper() == "ADMIN"
-    return any(getattr(item, "name", str(item)).lower() == "admin" for item in getattr(user, "roles", None) or ())
+    chiefs = {"admin", "desk chief"}  # FAB: the Admin role and the desk's own (foreigndesk.airflow_side.accounts)
+    return any(getattr(item, "name", str(item)).lower() in chiefs for item in getattr(user, "roles", None) or ())
 
 
 def build_app() -> Any:
@@ -60,11 +61,12 @@ def build_app() -> Any:
         """The desk's channels as the publish task builds them, from the same Airflow Connections."""
         import requests
 
-        from foreigndesk.airflow_side.connections import airflow_connection, remote_channel_configs
+        from foreigndesk.airflow_side.connections import airflow_connection, remote_channel_configs, zalo_channel_config
         from foreigndesk.publish.run import desk_channels
 
         fanpage, push = remote_channel_configs(airflow_connection)
-        return desk_channels(opened_store, settings, requests.Session(), fanpage=fanpage, push=push)
+        return desk_channels(opened_store, settings, requests.Session(), fanpage=fanpage, push=push,
+                             zalo=zalo_channel_config(airflow_connection))
 
     return create_app(Desk(settings, store, task_states=review_task_states, channels=channels), airflow_viewer)
 

@@ -15,6 +15,7 @@ SMTP_CONNECTION = "foreigndesk_smtp"
 WEBHOOK_CONNECTION = "foreigndesk_webhook"
 FANPAGE_CONNECTION = "foreigndesk_fanpage"
 PUSH_CONNECTION = "foreigndesk_portal_push"
+ZALO_CONNECTION = "foreigndesk_zalo"
 
 
 def airflow_connection(conn_id: str) -> Any | None:
@@ -80,6 +81,24 @@ def remote_channel_configs(lookup: Any = airflow_connection) -> tuple[Any, Any]:
         push = PushConfig(_endpoint(connection), connection.password,
                           timeout=float(connection.extra_dejson.get("timeout", 10)))
     return fanpage, push
+
+
+def zalo_channel_config(lookup: Any = airflow_connection) -> Any | None:
+    """The Zalo OA channel's settings from ``foreigndesk_zalo`` (None when the Connection is absent: channel off).
+
+    host = the OA API base URL (``https://openapi.zalo.me/v2.0``), password = the OA access token;
+    extra ``{"default_cover": "https://…", "timeout": 10}`` is optional.
+    """
+    from foreigndesk.publish.channels.zalo import ZaloConfig
+
+    connection = lookup(ZALO_CONNECTION)
+    if connection is None:
+        return None
+    if not connection.password:
+        raise ValueError(f"Airflow Connection {ZALO_CONNECTION!r} needs the OA access token as password")
+    extra = connection.extra_dejson
+    return ZaloConfig(_endpoint(connection), connection.password, default_cover=str(extra.get("default_cover") or ""),
+                      timeout=float(extra.get("timeout", 10)))
 
 
 def notice_channels(settings: Settings) -> list:

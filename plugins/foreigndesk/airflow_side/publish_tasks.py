@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.sdk import get_current_context
-from foreigndesk.airflow_side.connections import airflow_connection, remote_channel_configs
+from foreigndesk.airflow_side.connections import airflow_connection, remote_channel_configs, zalo_channel_config
 from foreigndesk.airflow_side.desk import open_desk
 
 #: How long the task waits for a publish run started elsewhere (a shell, another scheduler) to end.
@@ -19,7 +19,8 @@ def publish_approved() -> dict[str, Any]:
     settings, store = open_desk()
     fanpage, push = remote_channel_configs(airflow_connection)
     run_id = str(get_current_context()["dag_run"].run_id)
-    result = run_publish(store, settings, fanpage=fanpage, push=push, run_id=run_id, lease_wait=LEASE_WAIT_SECONDS)
+    result = run_publish(store, settings, fanpage=fanpage, push=push, run_id=run_id, lease_wait=LEASE_WAIT_SECONDS,
+                         zalo=zalo_channel_config(airflow_connection))
     for item in result.published:
         print(f"published {item['channel']} {item['article_id']} {item['language']} -> {item['remote_id']}")
     for item in result.failed:

@@ -142,8 +142,8 @@ class ReviewOperator(HITLOperator):
                 return settled
         timeout = timedelta(seconds=settings.review_timeout_seconds)
         link = form_link(ti)
-        opened = rounds.open_round(store, article_id, revision, self.language, self.round,
-                                   self._reviewers(store, article_id, revision),
+        reviewers, assignment = self._assign(store, settings, article_id, revision, link)
+        opened = rounds.open_round(store, article_id, revision, self.language, self.round, reviewers,
                                    datetime.now(timezone.utc).replace(microsecond=0), timeout, link,
                                    rounds.TaskPlace(ti.run_id, ti.task_id, _map_index(ti)), lost_answer)
         if opened is None:
@@ -151,7 +151,7 @@ class ReviewOperator(HITLOperator):
                                        "the recorded decision stands")
         self.subject, self.body = opened.form.subject, opened.form.body
         self.params = ParamsDict(_form_params(opened.form.defaults))
-        self.assigned_users = [{"id": user, "name": user} for user in opened.form.assigned_users]
+        self.assigned_users = [dict(user) for user in assignment.users]
         # The task wakes every recheck interval to see whether a newer revision superseded it
         # (execute_complete): a parked task cannot be ended from another task.
         self.response_timeout = min(timeout, timedelta(seconds=max(1, settings.review_recheck_seconds)))
@@ -162,6 +162,31 @@ class ReviewOperator(HITLOperator):
         except TaskAwaitingInput:
             rounds.announce(opened, notice_channels(settings))
             raise
+
+    def _assign(self, store: Any, settings: Any, article_id: str, revision: str, link: str) -> tuple[Any, Any]:
+        """The Variable's usernames for this language, mapped to the auth manager's user ids.
+
+        Names without a live account are left out of the review and told to the desk chief;
+        when none is left the review does not open (the task fails saying so).
+        """
+        from foreigndesk.airflow_side.reviewer_lookup import reviewer_accounts
+        from foreigndesk.review import assignees, notify
+        from foreigndesk.review.form import reviewers_for, subject_for
+
+        variable = self._reviewers(store, article_id, revision)
+        usernames = reviewers_for(self.language, variable)
+        assignment = assignees.assign(usernames, reviewer_accounts(usernames))
+        if assignment.unusable:
+            notify.send_all(notice_channels(settings), assignees.unusable_notice(
+                assignment, subject_for(store, article_id, revision, self.language), link,
+                article_id, revision, self.language, self.round))
+        if not assignment.users:
+            from airflow.sdk.exceptions import AirflowFailException  # no retry: a person must fix the accounts
+
+            raise AirflowFailException(
+                f"{self.language}: no reviewer can sign in ({'; '.join(f'{n}: {w}' for n, w in assignment.unusable)}); "
+                "fix the accounts or the Variable foreigndesk_reviewers, then clear this task")
+        return {**(variable or {}), self.language: assignment.names}, assignment
 
     def _earlier_try(self, ti: Any, store: Any, settings: Any, article_id: str, revision: str) -> tuple[Any, bool]:
         """A retry after Airflow failed this task: (the result to return, whether an answer may have been lost).

@@ -10,11 +10,11 @@ import argparse
 import os
 import sys
 
-from foreigndesk.cli import desk, models, publishing, translation
+from foreigndesk.cli import accounts, desk, models, publishing, translation
 from foreigndesk.core.settings import SettingsError
 
 #: The command groups, in the order ``--help`` lists them.
-GROUPS = (desk, publishing, translation, models)
+GROUPS = (desk, publishing, translation, models, accounts)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -63,15 +63,28 @@ def _remote_configs():  # type: ignore[no-untyped-def]
         raise SettingsError(f"connection: {error}") from None
 
 
+def _zalo_config():  # type: ignore[no-untyped-def]
+    """The Zalo OA config from AIRFLOW_CONN_FOREIGNDESK_ZALO, the Connection the DAG reads (None when not set)."""
+    if not os.environ.get("AIRFLOW_CONN_FOREIGNDESK_ZALO"):
+        return None
+    from foreigndesk.airflow_side.connections import env_connection, zalo_channel_config
+
+    try:
+        return zalo_channel_config(env_connection)
+    except ValueError as error:
+        raise SettingsError(f"connection: {error}") from None
+
+
 def cmd_publish(args: argparse.Namespace) -> int:
     from foreigndesk.core.store import open_store
     from foreigndesk.publish.run import run_publish
 
     settings = load_settings()
     fanpage, push = _remote_configs()
+    zalo = _zalo_config()
     try:
         result = run_publish(open_store(args.store or settings.store), settings, fanpage=fanpage, push=push,
-                             only=args.channel, dry_run=args.dry_run, lease_wait=args.wait, retry=args.retry,
+                             zalo=zalo, only=args.channel, dry_run=args.dry_run, lease_wait=args.wait, retry=args.retry,
                              retry_by=f"{_operator()} (foreigndesk publish --retry)")
     except ValueError as error:
         print(f"foreigndesk: {error}", file=sys.stderr)
@@ -128,10 +141,11 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     fanpage, push = _remote_configs()
+    zalo = _zalo_config()
     store = open_store(args.store or settings.store)
     who = args.by or _operator()
     with requests.Session() as session:
-        channels = desk_channels(store, settings, session, fanpage=fanpage, push=push)
+        channels = desk_channels(store, settings, session, fanpage=fanpage, push=push, zalo=zalo)
         try:
             result = withdraw(store, settings.site_url, channels, args.article, who=who, reason=args.reason,
                               languages=args.lang or ())

@@ -59,3 +59,20 @@ def channel_wide_reason(status: int, body: object, endpoint: bool) -> str | None
     if status == 404 and endpoint:
         return "HTTP 404 from the channel's endpoint: check the connection's URL (and API version)"
     return None
+
+
+#: Zalo OA error codes that mean the OA access token (not the article) is bad. Zalo answers them with
+#: HTTP 200 and ``{"error": -216, "message": "Access token is invalid"}`` (also seen for an expired
+#: token); -124 is reported for an expired or invalid token by other Zalo OA clients. See docs/publishing.md.
+ZALO_TOKEN_CODES = frozenset({-216, -124})
+#: Zalo's "too many requests" code (reported, not confirmed in Zalo's own docs): nothing was done.
+ZALO_RATE_LIMIT_CODES = frozenset({-32})
+
+
+def zalo_channel_wide_reason(body: object) -> str | None:
+    """Why a Zalo answer (any HTTP status, Zalo puts its errors in the body) says the whole OA is unusable."""
+    code = body.get("error") if isinstance(body, dict) else None
+    if isinstance(code, int) and not isinstance(code, bool) and code in ZALO_TOKEN_CODES:
+        return (f"Zalo error {code}: the OA access token is expired or invalid; renew it in the "
+                "foreigndesk_zalo connection (password)")
+    return None

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import requests
     from foreigndesk.publish.channels.fanpage import FanpageConfig
     from foreigndesk.publish.channels.portal_push import PushConfig
+    from foreigndesk.publish.channels.zalo import ZaloConfig
 
 
 def publish(
@@ -141,6 +142,7 @@ def desk_channels(
     fanpage: "FanpageConfig | None" = None,
     push: "PushConfig | None" = None,
     only: str | None = None,
+    zalo: "ZaloConfig | None" = None,
 ) -> list[Channel]:
     """The desk's channels: feed and web always, push and fanpage when configured; ``only`` picks one."""
     from foreigndesk.publish.channels.fanpage import FanpageChannel
@@ -154,13 +156,17 @@ def desk_channels(
         channels.append(PortalPushChannel(push, session, settings.site_url))  # type: ignore[arg-type]
     if fanpage is not None:
         channels.append(FanpageChannel(fanpage, session))  # type: ignore[arg-type]
+    if zalo is not None:
+        from foreigndesk.publish.channels.zalo import ZaloChannel
+
+        channels.append(ZaloChannel(zalo, session))  # type: ignore[arg-type]
     if only is None:
         return channels
     chosen = [channel for channel in channels if channel.name == only]
     if not chosen:
         known = ", ".join(channel.name for channel in channels)
         raise ValueError(f"channel {only!r} is not configured here (configured: {known}); remote channels need "
-                         "their Airflow Connection (foreigndesk_portal_push, foreigndesk_fanpage)")
+                         "their Airflow Connection (foreigndesk_portal_push, foreigndesk_fanpage, foreigndesk_zalo)")
     return chosen
 
 
@@ -176,11 +182,12 @@ def run_publish(
     lease_wait: float = 0.0,
     retry: str | None = None,
     retry_by: str = "",
+    zalo: "ZaloConfig | None" = None,
 ) -> PublishResult:
     """Build the channels with one HTTP session and run one publish: shared by the DAG task and the CLI."""
     import requests
 
     with requests.Session() as session:
-        channels = desk_channels(store, settings, session, fanpage=fanpage, push=push, only=only)
+        channels = desk_channels(store, settings, session, fanpage=fanpage, push=push, only=only, zalo=zalo)
         return publish(store, settings, channels, dry_run=dry_run, run_id=run_id, lease_wait=lease_wait,
                        retry=retry, retry_by=retry_by)

@@ -41,6 +41,7 @@ from foreigndesk.publish.channels import (
 from foreigndesk.publish.planner import Task, unit_dict
 from foreigndesk.publish.policies import LOOKS_PER_RUN, RetryPolicy
 from foreigndesk.publish.publications import catalogue, load_article, publication
+from foreigndesk.publish.receipts import Receipts
 from foreigndesk.publish.takedown_ledger import is_withdrawn, withdrawn_slots
 
 
@@ -127,6 +128,12 @@ class Runner:
         self.guard()
         return ledger.claim(self.store, unit, attempt, decision_key, self.run_id)
 
+    def _receipts(self, unit: ledger.Delivery, attempt: int) -> dict[str, Receipts]:
+        """A two-step channel (``keeps_receipts``, e.g. Zalo) is handed the unit's receipts for this call."""
+        if getattr(self.channel, "keeps_receipts", False):
+            return {"receipts": Receipts(self.store, unit, attempt)}
+        return {}
+
     def run(self, tasks: Sequence[Task]) -> None:
         for number, task in enumerate(tasks):
             if self.paused is not None:
@@ -161,7 +168,7 @@ class Runner:
         error: ChannelError | None = None
         for number in range(LOOKS_PER_RUN):
             try:
-                return self.channel.find(item, previous_id) or ""
+                return self.channel.find(item, previous_id, **self._receipts(unit, attempt)) or ""
             except ChannelDown as down:
                 self._pause(str(down))
                 return None
@@ -258,7 +265,7 @@ class Runner:
                 self._failed(task, "withdrawn before it was sent")
                 return
             try:
-                remote_id = self.channel.send(item, previous_id)
+                remote_id = self.channel.send(item, previous_id, **self._receipts(unit, attempt))
             except PermanentError as error:
                 ledger.record_failure(self.store, unit, attempt, ledger.PERMANENT, str(error))
                 self._failed(task, str(error))

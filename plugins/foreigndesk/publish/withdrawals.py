@@ -41,6 +41,7 @@ from foreigndesk.publish.channels import (
 )
 from foreigndesk.publish.policies import RetryPolicy
 from foreigndesk.publish.publications import load_article, publication
+from foreigndesk.publish.receipts import Receipts
 from foreigndesk.publish.takedown_ledger import (
     DONE,
     FAILED,
@@ -148,7 +149,9 @@ def _unsent_lookup(store: Store, channel: Withdrawable, open_sends: list[ledger.
                                     f"claim-{state.attempts:03d}.json").decision
         decision = records.load(store, Decision, decision_key)
         item = publication(decision, load_article(store, article_id, state.revision), site_url, "", "")
-        remote_id = find(item, None)
+        unit = ledger.Delivery(state.channel, article_id, language, state.revision)  # a two-step channel (Zalo)
+        kept = {"receipts": Receipts(store, unit, state.attempts)} if getattr(channel, "keeps_receipts", False) else {}
+        remote_id = find(item, None, **kept)  # reads the token its first step left: see publish.receipts
         if remote_id:
             return str(remote_id)
     return ""

@@ -25,11 +25,10 @@ from foreigndesk.core.decisions import Texts
 from foreigndesk.core.drafts import Draft
 from foreigndesk.core.names import SOURCE_LANGUAGE, language_name
 from foreigndesk.core.revisions import Registered
+from foreigndesk.review.quoting import quote
 
 
 def _cell(text: str) -> str:
-    from foreigndesk.review.form import quote  # the form's quoting: article text shows as written, never as markup
-
     return " / ".join(quote(line) for line in text.splitlines() if line.strip()) or " "
 
 

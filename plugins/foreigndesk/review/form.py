@@ -2,7 +2,7 @@
 
 Built when the review opens (never at DAG parse time). What to fix comes
 first (the needs-fix reason, the demo warning, intake flags, QA findings with
-errors before warnings), then the source and the machine text side by side,
+errors before warnings, what TNTV's Zalo OA would shorten), then the source and the machine text side by side,
 unit by unit as the translate stage cut them, with glossary terms in bold and
 memory hits marked, and for a correction the diff against the earlier approved
 revision. Everything that comes from an article is quoted: the Airflow UI
@@ -23,8 +23,10 @@ from foreigndesk.core.names import DEMO_NOTICE, SOURCE_LANGUAGE, language_name, 
 from foreigndesk.core.revisions import Registered, load_revision
 from foreigndesk.core.settings import DEFAULT_REVIEWERS
 from foreigndesk.core.store import Store
+from foreigndesk.core.zalo_limits import shortenings
 from foreigndesk.review import event_review
 from foreigndesk.review.cue_review import cue_table
+from foreigndesk.review.quoting import quote, quote_line
 
 _DIFF_LINES = 40
 #: The one line a re-opened review shows when the answer given to it could not be recorded.
@@ -89,18 +91,6 @@ def reviewers_for(language: str, reviewers: Mapping[str, list[str]] | None) -> l
 #: Characters that start inline Markdown or HTML (and the table's pipe). The Airflow UI drops raw
 #: HTML tags and comments without a trace and renders links and images, so quoted text must show
 #: these as written: the reviewer sees the ``<script>`` or ``[x](javascript:...)`` an article carries.
-_MARKDOWN_INLINE = re.compile(r"([\\`*_~\[\]<>&|])")
-
-
-def quote(text: str) -> str:
-    """Article or machine text as Markdown that displays exactly this text, never markup or HTML."""
-    return _MARKDOWN_INLINE.sub(r"\\\1", text)
-
-
-def quote_line(text: str) -> str:
-    """A one-line field of the article (who approved it, a URL, a caption), quoted and kept on its line:
-    a line break in it must not start a heading or a list item of its own."""
-    return quote(" ".join(str(text).split()))
 
 
 def _cell(text: str, terms: Sequence[str] = ()) -> str:
@@ -220,6 +210,27 @@ def _correction(store: Store, article: Registered, language: str) -> list[str]:
     ]
 
 
+def zalo_notice(title: str, summary: str, author: str, demo_model: bool = False) -> list[str]:
+    """What TNTV's Zalo OA will show shortened, said BEFORE approval (empty when everything fits).
+
+    ``core.zalo_limits`` decides, the same function the Zalo channel sends with: the reviewer
+    reads here exactly what Zalo readers will see, and can write it shorter instead. (A missing
+    cover image is not the reviewer's to fix: the Zalo connection's default cover stands in.)
+    """
+    description = (f"{DEMO_NOTICE}. {summary}".strip() if demo_model else summary) or title
+    found = shortenings(title, author, description)
+    if not found:
+        return []
+    lines = ["### Zalo OA: shortened to fit TNTV's Official Account", "",
+             "Zalo takes a title of at most 150 characters, an author of 50 and a description (the summary) of "
+             "300. The desk shortens a longer field at a word boundary with an ellipsis; write it shorter to "
+             "choose the cut yourself.", ""]
+    for cut in found:
+        lines.append(f"- ✂ **{cut.field.capitalize()}** ({cut.length} characters; Zalo takes {cut.limit}) "
+                     f"will read: {quote_line(cut.shown)}")
+    return lines + [""]
+
+
 def _subject(article: Registered, language: str) -> str:
     return f"[{language.upper()}] {article.title} — {outlet_name(article.outlet)}"
 
@@ -265,6 +276,8 @@ def build_form(
         lines += [f"**⚠ Intake:** {quote_line(text)}", ""]
     lines += _pivot_notice(draft)
     lines += _findings(draft)
+    shown = fix_of if problems and fix_of is not None else draft  # the text pre-filled below
+    lines += zalo_notice(shown.title, shown.summary, article.author or outlet, shown.demo_model)
     lines += [
         f"## {quote_line(article.title)}",
         "",

@@ -20,6 +20,8 @@ from collections.abc import Mapping, Sequence
 
 from foreigndesk.core.decisions import Texts
 from foreigndesk.core.drafts import GLOSSARY_FINDINGS
+from foreigndesk.core.names import DEMO_NOTICE
+from foreigndesk.core.zalo_limits import shortenings
 
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)", re.MULTILINE)
 _LINK_TARGET = re.compile(r"(!?)\[([^\]\n]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
@@ -181,3 +183,20 @@ def check_edit(
             problems.append(f"Body: the {kind} {target} from the source is missing; put it back.")
     problems += glossary_problems(machine, final, glossary_terms, findings, machine_segments or {})
     return problems
+
+
+def zalo_problems(shown: Texts, final: Texts, author: str, demo_model: bool = False) -> list[str]:
+    """Fields TNTV's Zalo OA would cut in a way the answered form did not show: the cut is never after approval.
+
+    The form (``form.zalo_notice``) announced how Zalo shortens the text it was pre-filled
+    with (``shown``). A field the reviewer made too long, or cut differently, goes back
+    once with the exact cut; approving it again unchanged is then what the form showed.
+    """
+    def cuts(texts: Texts) -> dict[str, str]:
+        description = (f"{DEMO_NOTICE}. {texts.summary}".strip() if demo_model else texts.summary) or texts.title
+        return {cut.field: cut.shown for cut in shortenings(texts.title, author, description)}
+
+    announced = cuts(shown)
+    return [f"{field.capitalize()}: too long for TNTV's Zalo OA, where it would read “{text}”. Shorten it, or "
+            "approve it again as it is (the form now shows that cut)."
+            for field, text in cuts(final).items() if announced.get(field) != text]

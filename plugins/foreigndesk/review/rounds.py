@@ -39,13 +39,14 @@ from foreigndesk.core.decisions import (
     write_decision,
 )
 from foreigndesk.core.drafts import load_draft
+from foreigndesk.core.names import outlet_name
 from foreigndesk.core.revisions import load_revision, newer_revisions, revisions_of
 from foreigndesk.core.store import Store
 from foreigndesk.review import event_review, notify
 from foreigndesk.review.cue_review import as_checked, cue_problems
 from foreigndesk.review.form import LOST_ANSWER_NOTICE, ReviewForm, build_form, subject_for
 from foreigndesk.review.notify import NoticeChannel
-from foreigndesk.review.postedit import check_edit, edit_distance, tokens
+from foreigndesk.review.postedit import check_edit, edit_distance, tokens, zalo_problems
 
 #: Review attempts one translate run offers per language before the desk has to step in.
 ROUNDS = 3
@@ -161,6 +162,8 @@ def record_decision(
                                               draft.findings, draft.units)
         problems += event_review.event_problems(draft.event, event)
         problems += cue_problems(article, final.body, language)
+        problems += zalo_problems(prefilled or machine, final, article.author or outlet_name(article.outlet),
+                                  draft.demo_model)
     state = (NEEDS_FIX if problems else APPROVED) if option == APPROVE else REJECTED
     note = fields.get("note")
     return write_decision(store, Decision(

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 #: Every channel the desk knows, in publishing order (the feed and the web are always on).
-CHANNEL_NAMES = ("portal-feed", "portal-push", "web", "fanpage")
+CHANNEL_NAMES = ("portal-feed", "portal-push", "web", "fanpage", "zalo")
 
 
 @dataclass(frozen=True)
