@@ -72,7 +72,7 @@ test: test-venv $(CHROMIUM) $(RADOSGW) $(POSTGRES) $(REDIS) $(NGINX)
 ## make lock: re-resolve the direct dependencies and rewrite requirements.txt
 lock:
 	rm -rf /tmp/foreigndesk-lock && $(PYTHON) -m venv /tmp/foreigndesk-lock
-	/tmp/foreigndesk-lock/bin/pip install --quiet apache-airflow==3.3.2 argos-translate-lt==1.12.1 apache-airflow-providers-celery apache-airflow-providers-fab 'celery<5.7' psycopg2-binary asyncpg boto3 requests markdown nh3 PyYAML onnx sacrebleu
+	/tmp/foreigndesk-lock/bin/pip install --quiet apache-airflow==3.3.2 argos-translate-lt==1.12.1 apache-airflow-providers-celery apache-airflow-providers-fab 'celery<5.7' psycopg2-binary asyncpg boto3 requests markdown nh3 PyYAML onnx sacrebleu icalendar
 	{ sed -n '1,/^# Regenerate/p' requirements.txt; /tmp/foreigndesk-lock/bin/pip freeze; } > requirements.txt.new && mv requirements.txt.new requirements.txt
 
 ## make clean-desk: forget the local desk's Airflow state (not the content store)

@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
 import yaml  # noqa: E402
-from foreigndesk.intake import article_file  # noqa: E402
+from foreigndesk.intake import article_file, front_matter  # noqa: E402
 
 HEAD = "title: T\noutlet: tntv\napproved_by: X\napproved_at: 2025-05-18\n"
 
@@ -60,21 +60,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    desk_loader = article_file._Loader
+    desk_loader = front_matter._Loader
 
     class PureLoader(yaml.SafeLoader):
         pass
 
     PureLoader.yaml_implicit_resolvers = desk_loader.yaml_implicit_resolvers
-    PureLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, article_file._no_duplicate_keys)
+    PureLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, front_matter._no_duplicate_keys)
     print(f"LibYAML available: {yaml.__with_libyaml__}; best of {args.repeat}")
     print(f"{'case':28} {'desk ms':>9} {'pure ms':>9} {'ratio':>7}  outcome")
     for name, raw in cases().items():
-        article_file._Loader = desk_loader
+        front_matter._Loader = desk_loader
         desk, outcome = best(raw, args.repeat)
-        article_file._Loader = PureLoader
+        front_matter._Loader = PureLoader
         pure, _ = best(raw, max(1, args.repeat // 2))
-        article_file._Loader = desk_loader
+        front_matter._Loader = desk_loader
         print(f"{name:28} {desk * 1000:9.1f} {pure * 1000:9.1f} {pure / desk:7.1f}  {outcome}")
 
 

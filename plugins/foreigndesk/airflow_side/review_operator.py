@@ -24,8 +24,11 @@ from foreigndesk.core.decisions import (
     current_request,
     record_blocked,
 )
-from foreigndesk.review import rounds
+from foreigndesk.core.events import FORM_FIELDS as EVENT_FORM_FIELDS
+from foreigndesk.review import event_review, rounds
 
+#: The event's fields, shown only when the article has an event (``review.event_review``).
+EVENT_FORM_TITLES = {EVENT_FORM_FIELDS[name]: label for name, label in event_review.LABELS.items()}
 #: Form fields a translator may leave empty (the UI disables the buttons while a required field is empty).
 OPTIONAL_FIELDS = ("summary", "note")
 
@@ -38,6 +41,8 @@ def _form_params(defaults: dict[str, str]) -> dict[str, Param]:
         "body": Param(defaults.get("body", ""), type="string", format="multiline", title="Translation (Markdown)"),
         "note": Param(defaults.get("note", ""), type=optional, title="Note to the desk",
                       description="Optional: what you changed or why you reject it."),
+        **{name: Param(defaults[name], type=optional if name.endswith("organiser") else "string", title=title)
+           for name, title in EVENT_FORM_TITLES.items() if name in defaults},  # the article's event, if any
     }
 
 
@@ -63,6 +68,8 @@ def clean_form_answer(params_input: Any) -> tuple[dict[str, str], list[str]]:
             invalid.append(f"The form came back without the field '{name}'; your earlier text is kept.")
         else:
             invalid.append(f"The field '{name}' came back as {type(value).__name__}, not text; your earlier text is kept.")
+    fields.update({name: given[name] or "" for name in EVENT_FORM_TITLES if isinstance(given.get(name) or "", str)
+                   and name in given})
     return fields, invalid
 
 
@@ -234,7 +241,9 @@ class ReviewOperator(HITLOperator):
         from foreigndesk.translate.memory import remember_decision
 
         fields, invalid = clean_form_answer(event.get("params_input"))
-        answer = super().execute_complete(context, {**event, "params_input": {**_blank_form(), **fields}})
+        # The resumed task knows the form's fields from its construction only: the event's go to the decision.
+        core = {name: value for name, value in fields.items() if name in FORM_FIELDS}
+        answer = super().execute_complete(context, {**event, "params_input": {**_blank_form(), **core}})
         user = answer.get("responded_by_user") or {}
         decision = rounds.answer_round(
             store, article_id, revision, self.language, self.round, answer["chosen_options"], fields,

@@ -105,6 +105,8 @@ class Decision:
     opened_at: str = ""
     #: State superseded: the newer revision that closed this review.
     superseded_by: str = ""
+    #: The article's event texts as reviewed ({name, venue, commune, province}: ``core.events``); empty: none.
+    event: dict[str, str] = field(default_factory=dict)
 
     @property
     def outcome(self) -> str:

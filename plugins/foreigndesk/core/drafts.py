@@ -59,6 +59,8 @@ class Draft:
     #: approved English it was translated from}} or {"from": "machine", "reason": how the English
     #: review ended}. Empty: drafted from the machine English at once.
     pivot: dict[str, Any] = field(default_factory=dict)
+    #: The article's event texts in this language ({name, venue, commune, province}: ``core.events``); empty: none.
+    event: dict[str, str] = field(default_factory=dict)
 
     @property
     def memory_hits(self) -> int:

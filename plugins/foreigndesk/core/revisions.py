@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from foreigndesk.core import journal, records
 from foreigndesk.core.names import TARGET_LANGUAGES
@@ -49,6 +50,8 @@ class Article:
     publish_at: str = ""  # embargo: not to be published before this moment
     #: Things the reviewer must look at (e.g. raw HTML kept as text); never blocks intake.
     flags: list[str] = field(default_factory=list)
+    #: The ``event:`` block (:class:`foreigndesk.core.events.Event` as a mapping); empty: no event.
+    event: dict[str, Any] = field(default_factory=dict)
     #: A subtitled clip (``core.cues``): the clip file's URL and its Vietnamese cues ({start, end, text});
     #: the body is then the clip's transcript, one paragraph per sentence run.
     video_url: str = ""

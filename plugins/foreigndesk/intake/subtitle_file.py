@@ -4,7 +4,7 @@
 one drop: the sidecar holds ``title``, ``outlet``, ``approved_by``, ``approved_at`` and
 ``video_url`` (a direct link to the clip file) — with or without the ``---`` lines — and may hold
 ``id``, ``summary``, ``source_url``, ``languages``. The same rules as an article file hold
-(:mod:`.article_file`, whose field readers this module uses): a clear reason naming the file,
+(:mod:`.article_file` and :mod:`.front_matter`, whose field readers this module uses): a clear reason naming the file,
 the field or line, and the fix; nothing guessed. The cues must be well formed and in order:
 every timing ``start --> end`` readable, start before end, no cue starting before the one
 before it ends, no cue without text.
@@ -29,15 +29,15 @@ from foreigndesk.intake.article_file import (
     _decode,
     _languages,
     _not_in_future,
-    _scalar,
-    _split_front_matter,
-    _text,
-    _timestamp,
-    _url,
     article_id_for,
     clean_field,
     revision_of,
 )
+from foreigndesk.intake.front_matter import required_text as _text
+from foreigndesk.intake.front_matter import scalar as _scalar
+from foreigndesk.intake.front_matter import split_front_matter as _split_front_matter
+from foreigndesk.intake.front_matter import timestamp as _timestamp
+from foreigndesk.intake.front_matter import url_field as _url
 
 SUBTITLE_SUFFIXES = (".vtt", ".srt")
 SIDECAR_SUFFIXES = (".yaml", ".yml")

@@ -18,6 +18,7 @@ from foreigndesk.core.revisions import Registered, load_revision
 from foreigndesk.core.store import Store
 from foreigndesk.publish import ledger
 from foreigndesk.publish.channels import Catalogue, CatalogueItem, Publication
+from foreigndesk.publish.channels.events import event_uid, public_event
 from foreigndesk.publish.channels.validate import clean_publication
 from foreigndesk.publish.channels.video import with_clip
 from foreigndesk.publish.channels.web import page_url
@@ -73,6 +74,8 @@ def publication(decision: Decision, article: Registered, site_url: str, first: s
         guid=f"{decision.article_id}:{decision.language}", first_published_at=first, published_at=published,
         source_url=article.source_url, image=article.image, image_caption=article.image_caption,
         author=article.author or outlet, demo_model=decision.demo_model,
+        event=public_event(article.event, decision.event,
+                           event_uid(decision.article_id, decision.language, site_url)),
     ), article), site_url)
 
 

@@ -24,6 +24,7 @@ from foreigndesk.core.revisions import Registered, load_revision
 from foreigndesk.core.settings import DEFAULT_REVIEWERS
 from foreigndesk.core.store import Store
 from foreigndesk.core.zalo_limits import shortenings
+from foreigndesk.review import event_review
 from foreigndesk.review.cue_review import cue_table
 from foreigndesk.review.quoting import quote, quote_line
 
@@ -113,6 +114,8 @@ def _units(draft: Draft) -> tuple[dict[str, str], dict[str, str]]:
 def unit_label(unit_id: object) -> str:
     """The form's row label of a unit id: Title, Summary, ¶3, ¶3.alt."""
     name = str(unit_id)
+    if event_review.unit_label(name):
+        return str(event_review.unit_label(name))
     if name in ("title", "summary"):
         return name.capitalize()
     return "¶" + name.removeprefix("body.") if name.startswith("body.") else (name or "text")
@@ -299,6 +302,7 @@ def build_form(
         lines += ["### Glossary terms in this text", "", "| Tiếng Việt | " + language_name(language) + " |",
                   "|---|---|", *[f"| {_cell(t.get('source', ''))} | {_cell(t.get('target', ''))} |"
                                  for t in draft.glossary_terms], ""]
+    lines += event_review.facts(article.event, quote_line)
     lines += _correction(store, article, language)
     lines += ["Edit the fields below, then **Approve** to publish or **Reject** to keep it off every channel. "
               "An approved text is checked (empty fields, broken Markdown, lost links or images, glossary errors) "
@@ -309,6 +313,7 @@ def build_form(
         if source is not None
         else {"title": draft.title, "summary": draft.summary, "body": draft.body, "note": ""}
     )
+    defaults.update(event_review.form_defaults(source.event if source is not None and source.event else draft.event))
     return ReviewForm(
         subject=_subject(article, language),
         body="\n".join(lines),

@@ -42,7 +42,7 @@ from foreigndesk.core.drafts import load_draft
 from foreigndesk.core.names import outlet_name
 from foreigndesk.core.revisions import load_revision, newer_revisions, revisions_of
 from foreigndesk.core.store import Store
-from foreigndesk.review import notify
+from foreigndesk.review import event_review, notify
 from foreigndesk.review.cue_review import as_checked, cue_problems
 from foreigndesk.review.form import LOST_ANSWER_NOTICE, ReviewForm, build_form, subject_for
 from foreigndesk.review.notify import NoticeChannel
@@ -117,15 +117,15 @@ def open_review(
     return request
 
 
-def _current(store: Store, article_id: str, revision: str, language: str) -> tuple[int, Texts | None, str]:
-    """The attempt an answer belongs to, the text it was pre-filled with, and when it opened."""
+def _current(store: Store, article_id: str, revision: str, language: str) -> tuple[int, Decision | None, str]:
+    """The attempt an answer belongs to, the decision whose text it was pre-filled with, and when it opened."""
     decisions = decisions_for(store, article_id, revision, language)
     requests = requests_for(store, article_id, revision, language)
     waiting = open_request(requests, decisions)
     if waiting is None:
         return (decisions[-1].attempt if decisions else 1), None, ""
     prefilled = {d.attempt: d for d in decisions}.get(waiting.prefilled_from)
-    return waiting.attempt, (prefilled.texts() if prefilled else None), waiting.opened_at
+    return waiting.attempt, prefilled, waiting.opened_at
 
 
 def record_decision(
@@ -151,7 +151,8 @@ def record_decision(
         return records.load(store, Decision, key)
     draft = load_draft(store, article_id, revision, language)
     machine = Texts(draft.title, draft.summary, draft.body)
-    final = Texts.from_fields(fields, prefilled or machine)
+    final = Texts.from_fields(fields, prefilled.texts() if prefilled else machine)
+    event = event_review.reviewed_event(fields, (prefilled.event if prefilled else {}) or draft.event)
     option = APPROVE if APPROVE in chosen_options else REJECT
     problems: list[str] = []
     if option == APPROVE:
@@ -159,6 +160,7 @@ def record_decision(
         problems = list(invalid) + check_edit(article.body, as_checked(article, machine), as_checked(article, final),
                                               draft.glossary_terms,
                                               draft.findings, draft.units)
+        problems += event_review.event_problems(draft.event, event)
         problems += cue_problems(article, final.body, language)
         problems += zalo_problems(prefilled or machine, final, article.author or outlet_name(article.outlet),
                                   draft.demo_model)
@@ -170,7 +172,7 @@ def record_decision(
         note="" if note is None else str(note), machine_title=draft.title, machine_body=draft.body,
         demo_model=draft.demo_model, state=state, machine_summary=draft.summary,
         edit_distance=edit_distance(machine.joined(), final.joined()),
-        machine_words=len(tokens(machine.joined())), problems=problems, opened_at=opened_at,
+        machine_words=len(tokens(machine.joined())), problems=problems, opened_at=opened_at, event=event,
     ))
 
 
@@ -178,12 +180,12 @@ def record_expiry(store: Store, article_id: str, revision: str, language: str, e
     """Nobody answered in time: record it, approve nothing."""
     attempt, prefilled, opened_at = _current(store, article_id, revision, language)
     draft = load_draft(store, article_id, revision, language)
-    text = prefilled or Texts(draft.title, draft.summary, draft.body)
+    text = prefilled.texts() if prefilled else Texts(draft.title, draft.summary, draft.body)
     return write_decision(store, Decision(
         article_id=article_id, revision=revision, language=language, attempt=attempt, option="",
         reviewer="", decided_at=expired_at, title=text.title, summary=text.summary, body=text.body, note="",
         machine_title=draft.title, machine_body=draft.body, demo_model=draft.demo_model, state=EXPIRED,
-        machine_summary=draft.summary, opened_at=opened_at,
+        machine_summary=draft.summary, opened_at=opened_at, event=(prefilled.event if prefilled else {}) or draft.event,
     ))
 
 

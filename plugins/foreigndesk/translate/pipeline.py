@@ -31,6 +31,7 @@ from foreigndesk.core.drafts import Draft, draft_key, load_draft
 from foreigndesk.core.names import PIVOT_LANGUAGE, SOURCE_LANGUAGE
 from foreigndesk.core.revisions import RETRIGGER_WINDOW, Registered, load_revision, recent_revisions
 from foreigndesk.core.store import Store
+from foreigndesk.translate.event_fields import draft_event, event_sources
 from foreigndesk.translate.cues import subtitle_translation
 from foreigndesk.translate.glossary import Glossary
 from foreigndesk.translate.markdown import Document, parse
@@ -60,6 +61,8 @@ class SourceText:
     summary: str
     body: str
     languages: tuple[str, ...]
+    #: The event's texts by unit id (``event.name`` …: :mod:`.event_fields`), translated like the title.
+    event: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -104,11 +107,14 @@ class _Article:
 
 
 def _article(source: SourceText, style: PlaceholderStyle) -> _Article:
-    source = SourceText(_nfc(source.title), _nfc(source.summary), _nfc(source.body), tuple(source.languages))
+    source = SourceText(_nfc(source.title), _nfc(source.summary), _nfc(source.body), tuple(source.languages),
+                        {unit_id: _nfc(text) for unit_id, text in source.event.items()})
     document = parse(source.body, style=style)
     units = inline_unit("title", "title", source.title, style=style)
     if source.summary.strip():
         units += inline_unit("summary", "summary", source.summary, style=style)
+    for unit_id, text in source.event.items():
+        units += inline_unit(unit_id, "title", text, style=style)
     units += list(document.units)
     units = [unit for unit in units if unit.text.strip()]
     return _Article(source, document, units, {unit.id: unit for unit in units})
@@ -318,6 +324,7 @@ def _make_draft(article: Registered, translation: Translation, pivot: dict[str, 
         source_units=translation.source_units,
         units=translation.units,
         pivot=dict(pivot or {}),
+        event=draft_event(translation.units),
     )
 
 
@@ -358,12 +365,14 @@ def translate_revision(
             settings = load_settings()
             glossary = glossary or load_glossary(settings.glossary_dir)
             style = style or PLACEHOLDER_STYLES[settings.placeholder_style]
-        source = SourceText(article.title, article.summary, article.body, tuple(missing))
+        event, event_findings = event_sources(article.event, glossary)
+        source = SourceText(article.title, article.summary, article.body, tuple(missing), event)
         memory = memory if memory is not None else TranslationMemory(store)
         translations = translate_texts([source], engine, glossary, memory, style)[0]
         if article.cues:  # a subtitled clip: its sentences, translated whole, spread back over its cues
             translations = {lang: subtitle_translation(article.cues, item) for lang, item in translations.items()}
         for lang in missing:
+            translations[lang].findings += event_findings
             draft = _make_draft(article, translations[lang], pivot)
             if not records.write_once(store, draft_key(article_id, revision, lang), draft):
                 draft = load_draft(store, article_id, revision, lang)

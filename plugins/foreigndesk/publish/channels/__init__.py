@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 #: Every channel the desk knows, in publishing order (the feed and the web are always on).
 CHANNEL_NAMES = ("portal-feed", "portal-push", "web", "fanpage", "zalo")
@@ -46,6 +46,8 @@ class Publication:
     image_caption: str = ""
     author: str = ""
     demo_model: bool = False
+    #: The article's event as published (``channels.events.public_event``); empty: the article has none.
+    event: dict[str, Any] = field(default_factory=dict)
     #: A subtitled clip: the clip file's URL and this language's subtitles as WebVTT (``channels.video``).
     video_url: str = ""
     subtitles: str = ""

@@ -29,6 +29,7 @@ from foreigndesk.publish.channels.render import (
     public_summary,
     safe_url,
 )
+from foreigndesk.publish.channels.events import event_uid, write_events
 from foreigndesk.publish.channels.validate import check_output, write_output
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -168,7 +169,8 @@ class PortalFeedChannel:
 
     def withdraw(self, target, catalogue: Catalogue) -> str:
         """Rebuild the language's feeds from what is published, the withdrawn left out."""
-        self._write(target.language, catalogue)
+        self._write(target.language, catalogue, [(event_uid(target.article_id, target.language, self.site_url),
+                                                  target.withdrawn_at)])
         return "left out of the feeds"
 
     def is_withdrawn(self, target) -> bool:
@@ -178,7 +180,9 @@ class PortalFeedChannel:
             return True
         return not any(entry.get("id") == target.guid for entry in feed.get("items", []))
 
-    def _write(self, language: str, catalogue: Catalogue) -> list[str]:
+    def _write(self, language: str, catalogue: Catalogue, withdrawn: Sequence[tuple[str, str]] = ()) -> list[str]:
+        # The events map's documents first: a run that dies before the feeds are swapped in sends again.
+        events = write_events(self.store, language, catalogue.changed, withdrawn)
         items = [catalogue.load(entry) for entry in catalogue.newest(language)[: self.limit]]
         # Both are rendered and checked before either replaces its predecessor.
         rss = build_rss(language, items, self.site_url, self.limit)
@@ -187,7 +191,7 @@ class PortalFeedChannel:
         check_output(feed_key(language), feed)
         write_output(self.store, rss_key(language), rss)
         write_output(self.store, feed_key(language), feed)
-        return [feed_key(language), rss_key(language)]
+        return [feed_key(language), rss_key(language), *events]
 
     def flush(self, catalogue: Catalogue) -> list[str]:
         written = []

@@ -20,6 +20,7 @@ from foreigndesk.publish.channels import (
     PermanentError,
     Publication,
 )
+from foreigndesk.publish.channels.events import PUBLIC_FIELDS
 from foreigndesk.publish.channels.http import call, json_of
 from foreigndesk.publish.channels.render import (
     DESK,
@@ -62,7 +63,16 @@ def payload(item: Publication, site_url: str) -> dict[str, object]:
         "source_url": safe_url(item.source_url),
         "outlet": item.outlet,
         "demo_model": item.demo_model,
+        "event": event_payload(item),
     }
+
+
+def event_payload(item: Publication) -> dict[str, object] | None:
+    """The event object of the payload (docs/portal-push.openapi.yaml ``Event``); null without an event."""
+    if not item.event:
+        return None
+    return {**{name: item.event.get(name) for name in PUBLIC_FIELDS if name in item.event}, "url": safe_url(item.url),
+            "link": safe_url(str(item.event.get("link") or "")), "country": "VN"}
 
 
 class PortalPushChannel:

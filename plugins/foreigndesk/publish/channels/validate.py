@@ -25,6 +25,7 @@ import dataclasses
 import json
 import re
 import xml.etree.ElementTree as ET
+from datetime import datetime
 from html.parser import HTMLParser
 
 from foreigndesk.core.store import Store
@@ -63,6 +64,9 @@ def clean_publication(item: Publication, site_url: str) -> Publication:
     changes["url"] = safe_url(str(changes["url"]))
     changes["image"] = safe_url(str(changes["image"]), site_url)
     changes["source_url"] = safe_url(str(changes["source_url"]))
+    if item.event:  # the event's texts cleaned the same way, its link checked the same way
+        event = {name: clean_text(value) if isinstance(value, str) else value for name, value in item.event.items()}
+        changes["event"] = {**event, "link": safe_url(str(event.get("link") or ""))}
     return dataclasses.replace(item, **changes)
 
 
@@ -164,10 +168,49 @@ def check_output(key: str, data: bytes) -> None:
             _check_json_feed(data)
         elif key.endswith(".html"):
             _check_html(data)
+        elif key.endswith(".geojson"):
+            check_geojson(json.loads(data))
+        elif key.endswith(".ics"):
+            check_ics(data)
         elif key.endswith(".vtt"):
             check_webvtt(data)
     except (ET.ParseError, ValueError) as error:
         raise InvalidOutput(f"{key}: does not parse ({error}); not written, the previous version stays") from None
+
+
+def check_geojson(document: object) -> None:
+    """RFC 7946 as the events map needs it: a FeatureCollection of Features, Points at [lon, lat] in range."""
+    if not isinstance(document, dict) or document.get("type") != "FeatureCollection" \
+            or not isinstance(document.get("features"), list):
+        raise ValueError("not a GeoJSON FeatureCollection with a 'features' list")
+    for number, feature in enumerate(document["features"]):
+        if not isinstance(feature, dict) or feature.get("type") != "Feature" or "geometry" not in feature \
+                or not isinstance(feature.get("properties"), (dict, type(None))):
+            raise ValueError(f"feature {number}: not a Feature with 'geometry' and 'properties'")
+        geometry = feature["geometry"]
+        if geometry is None:
+            continue
+        point = geometry.get("coordinates") if isinstance(geometry, dict) and geometry.get("type") == "Point" else None
+        if not isinstance(point, list) or len(point) not in (2, 3) \
+                or not all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in point):
+            raise ValueError(f"feature {number}: geometry is not a Point [longitude, latitude]")
+        if not (-180 <= point[0] <= 180 and -90 <= point[1] <= 90):
+            raise ValueError(f"feature {number}: coordinates {point} out of range (longitude first, then latitude)")
+
+
+def check_ics(data: bytes) -> None:
+    """RFC 5545 as calendars need it: parses; every VEVENT has a UID, a DTSTAMP and zoned start and end."""
+    import icalendar
+
+    calendar = icalendar.Calendar.from_ical(data)
+    for event in calendar.walk("VEVENT"):
+        uid = str(event.get("UID") or "")
+        if not uid or event.get("DTSTAMP") is None:
+            raise ValueError(f"a VEVENT without UID or DTSTAMP ({uid or 'no UID'})")
+        for name in ("DTSTART", "DTEND"):
+            value = event.decoded(name, None)
+            if not isinstance(value, datetime) or value.tzinfo is None:
+                raise ValueError(f"{uid}: {name} is missing or a floating time; it must carry TZID or be UTC")
 
 
 def write_output(store: Store, key: str, data: bytes) -> None:

@@ -25,6 +25,7 @@ from foreigndesk.publish.channels.render import (
     safe_url,
     text,
 )
+from foreigndesk.publish.channels.events import json_ld_script
 from foreigndesk.publish.channels.validate import clean_text, write_output
 from foreigndesk.publish.channels.video import EMPTY_WEBVTT, video_element, vtt_key
 
@@ -100,6 +101,7 @@ def render_page(item: Publication, versions: dict[str, str], site_url: str) -> b
           for lang in _ordered(set(versions)) if lang != item.language],
         f'<meta property="article:published_time" content="{text(item.first_published_at)}">',
         f'<meta property="article:modified_time" content="{text(item.published_at)}">',
+        *json_ld_script(item),  # schema.org Event, when the article carries one
     ]
     if image:
         head.append(f'<meta property="og:image" content="{text(image)}">')
