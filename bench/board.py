@@ -17,7 +17,7 @@ the board app in-process (Starlette's TestClient; login stubbed), timing:
   records are never re-read (they are written once), listings and lookups are;
 * ``warm cpu`` — the process CPU time of a warm page (best of 7): on a shared machine wall time
   includes waiting for a core, CPU time does not;
-* ``query``    — of a warm page, the part spent reading the store (``query.collect_rows``, best of 3);
+* ``query``    — of a warm page, the part spent reading the store (``collect_rows``, best of 3);
 * ``chart``    — ``GET /chart/review.svg`` warm (one figure alone, best of 3).
 
 Best-of-N rather than the median: other processes only ever add time.
@@ -43,8 +43,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "plugins"), str(REPO / "tests")]
 
 from board_desk import build_desk  # noqa: E402
-from foreigndesk.board import query  # noqa: E402
 from foreigndesk.board.app import Desk, Viewer, create_app  # noqa: E402
+from foreigndesk.board.filters import period_start  # noqa: E402
+from foreigndesk.board.rows import collect_rows  # noqa: E402
 from foreigndesk.core.settings import load_settings  # noqa: E402
 from foreigndesk.core.store import LocalStore  # noqa: E402
 
@@ -78,7 +79,7 @@ def measure(size: int, folder: Path) -> dict[str, float]:
 
     cold, cold_cpu = _timed(page)
     warm = [_timed(page) for _ in range(7)]
-    queries = [_timed(lambda: query.collect_rows(store, desk.reader, query.period_start(now, 30)))[0]
+    queries = [_timed(lambda: collect_rows(store, desk.reader, period_start(now, 30)))[0]
                for _ in range(3)]
     charts = [_timed(lambda: client.get("/chart/review.svg"))[0] for _ in range(3)]
     return {"articles": size, "build s": built, "cold": cold, "cold cpu": cold_cpu, "warm": min(w for w, _ in warm),
