@@ -9,22 +9,25 @@ seventh article with an older, superseded revision — tests/board_desk.py) into
 fresh local store, plus an older archive of the same size registered a year
 earlier, and serves the board page (``GET /``: counts over every cell, the first
 page of the grid, "My reviews" and the five SVG figures, 30-day period) through
-the board app in-process (Starlette's TestClient; login stubbed), timing:
+the board app in-process (Starlette's TestClient; login stubbed). Each "server"
+is a new board app with its own record copies, as after a restart:
 
-* ``cold``     — the first page of a fresh server process (no record read yet), wall;
-* ``cold cpu`` — the same page's process CPU time;
-* ``warm``     — the page again (best of 7): what a desk chief refreshing the board waits for;
-  records are never re-read (they are written once), listings and lookups are;
-* ``warm cpu`` — the process CPU time of a warm page (best of 7): on a shared machine wall time
-  includes waiting for a core, CPU time does not;
-* ``query``    — of a warm page, the part spent reading the store (``collect_rows``, best of 3);
-* ``chart``    — ``GET /chart/review.svg`` warm (one figure alone, best of 3).
+* ``no index``  — a server without the stored index (``Desk(stored_index=False)``): its first
+  page reads every record of the period (what every start cost before the index);
+* ``building``  — the first server with the index, on a store that has none yet: its first page
+  reads the records and writes the index (once per store);
+* ``cold``      — a later server's first page: the index's days are loaded, no record is read
+  again; only the journals' tails, the review-request probes and the ledger listings are;
+* ``warm``      — the same server's page again (best of 5): what a desk chief refreshing the board
+  waits for;
+* ``chart``     — ``GET /chart/review.svg`` warm (one figure alone, best of 3).
 
-Best-of-N rather than the median: other processes only ever add time.
-
-Growth is the ratio of each figure at the largest size to the smallest, next to
-the ratio of sizes. The old archive is there to show it costs nothing: the
-board reads the journals' tails, never the archive.
+CPU is the process CPU time of the request (on a shared machine wall time includes
+waiting for a core, CPU time does not); best-of-N rather than the median, since other
+processes only ever add time. ``no index / cold`` is the first page's speed-up from the
+index; growth is each figure at the largest size over the smallest, next to the ratio
+of sizes. The old archive is there to show it costs nothing: the board reads the
+journals' tails, and the index's days of the period, never the archive.
 """
 
 from __future__ import annotations
@@ -44,8 +47,6 @@ sys.path[:0] = [str(REPO / "plugins"), str(REPO / "tests")]
 
 from board_desk import build_desk  # noqa: E402
 from foreigndesk.board.app import Desk, Viewer, create_app  # noqa: E402
-from foreigndesk.board.filters import period_start  # noqa: E402
-from foreigndesk.board.rows import collect_rows  # noqa: E402
 from foreigndesk.core.settings import load_settings  # noqa: E402
 from foreigndesk.core.store import LocalStore  # noqa: E402
 
@@ -56,12 +57,27 @@ def _timed(call) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def _server(store, stored_index: bool):
+    from fastapi.testclient import TestClient
+
+    desk = Desk(load_settings(), lambda: store, stored_index=stored_index)
+    client = TestClient(create_app(desk, lambda: Viewer("reviewer_zh", True)))
+
+    def page() -> None:
+        response = client.get("/?ui=vi")
+        assert response.status_code == 200 and "data-chart" in response.text, response.status_code
+
+    return desk, client, page
+
+
+def _index_bytes(folder: Path) -> int:
+    return sum(path.stat().st_size for path in (folder / "board-index").rglob("*.json"))
+
+
 def measure(size: int, folder: Path) -> dict[str, float]:
     import warnings
 
     warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
-
     store = LocalStore(folder / f"store-{size}")
     now = datetime.now(timezone.utc)
     started = time.perf_counter()
@@ -70,20 +86,19 @@ def measure(size: int, folder: Path) -> dict[str, float]:
     built = time.perf_counter() - started
     gc.collect()
 
-    desk = Desk(load_settings(), lambda: store)
-    client = TestClient(create_app(desk, lambda: Viewer("reviewer_zh", True)))
-
-    def page() -> None:
-        response = client.get("/?ui=vi")
-        assert response.status_code == 200 and "data-chart" in response.text, response.status_code
-
+    _, _, page = _server(store, stored_index=False)
+    no_index, no_index_cpu = _timed(page)
+    _, _, page = _server(store, stored_index=True)
+    building, building_cpu = _timed(page)
+    gc.collect()
+    desk, client, page = _server(store, stored_index=True)
     cold, cold_cpu = _timed(page)
-    warm = [_timed(page) for _ in range(7)]
-    queries = [_timed(lambda: collect_rows(store, desk.reader, period_start(now, 30)))[0]
-               for _ in range(3)]
+    warm = [_timed(page) for _ in range(5)]
     charts = [_timed(lambda: client.get("/chart/review.svg"))[0] for _ in range(3)]
-    return {"articles": size, "build s": built, "cold": cold, "cold cpu": cold_cpu, "warm": min(w for w, _ in warm),
-            "warm cpu": min(c for _, c in warm), "query": min(queries), "chart": min(charts)}
+    return {"articles": size, "build s": built, "no index": no_index, "no idx cpu": no_index_cpu,
+            "building": building, "bldg cpu": building_cpu, "cold": cold, "cold cpu": cold_cpu,
+            "warm": min(w for w, _ in warm), "warm cpu": min(c for _, c in warm), "chart": min(charts),
+            "index MB": _index_bytes(folder / f"store-{size}") / 1e6}
 
 
 def main() -> None:
@@ -96,17 +111,21 @@ def main() -> None:
         rows = [measure(size, folder) for size in args.sizes]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    columns = ["articles", "cold", "cold cpu", "warm", "warm cpu", "query", "chart", "build s"]
+    columns = ["articles", "no index", "no idx cpu", "building", "bldg cpu", "cold", "cold cpu", "warm",
+               "warm cpu", "chart", "index MB", "build s"]
     print(f"board page (GET /: counts, grid page, My reviews, 5 SVG figures), 30-day period, seconds; "
           f"store in {base or 'a temp folder'}; each size also holds an equal archive a year older")
     print(f"load average (1 min) when the run ended: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    print("  ".join(f"{name:>9}" for name in columns))
+    print("  ".join(f"{name:>10}" for name in columns))
     for row in rows:
-        print("  ".join(f"{row[name]:>9.0f}" if name == "articles" else f"{row[name]:>9.3f}" for name in columns))
+        print("  ".join(f"{row[name]:>10.0f}" if name == "articles" else f"{row[name]:>10.3f}" for name in columns))
+    print("first page's speed-up from the index (no index / cold):   " + "   ".join(
+        f"{row['articles']:.0f}: wall x{row['no index'] / row['cold']:.1f}, cpu x{row['no idx cpu'] / row['cold cpu']:.1f}"
+        for row in rows))
     first, last = rows[0], rows[-1]
     ratio = last["articles"] / first["articles"]
-    print("growth   " + "  ".join(f"{last[name] / first[name]:>9.2f}" if first[name] else f"{'-':>9}"
-                                  for name in columns[1:7]) + f"   (sizes x{ratio:.0f})")
+    print("growth    " + "  ".join(f"{last[name] / first[name]:>10.2f}" if first[name] else f"{'-':>10}"
+                                   for name in columns[1:11]) + f"   (sizes x{ratio:.0f})")
 
 
 if __name__ == "__main__":

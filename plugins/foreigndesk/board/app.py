@@ -47,6 +47,7 @@ from foreigndesk.board.filters import (
     state_counts,
 )
 from foreigndesk.board.history import History, article_history, revisions_of
+from foreigndesk.board.index import StoredIndex
 from foreigndesk.board.rows import Row, TaskStates, collect_rows
 from foreigndesk.core.settings import Settings
 from foreigndesk.core.store import Store, StoreError
@@ -70,6 +71,24 @@ class Desk:
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     #: Builds the desk's channels for a withdrawal (from Airflow's Connections); None: withdraw is unavailable.
     channels: ChannelsFactory | None = None
+    #: Keep the record copies in the store between starts (:mod:`foreigndesk.board.index`); False: memory only.
+    stored_index: bool = True
+    index: StoredIndex | None = dataclasses.field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        if self.stored_index:
+            self.index = StoredIndex(self.reader)
+
+    def rows(self, since: datetime, now: datetime) -> list[Row]:
+        """Every revision active since ``since``: the stored index's days first, then the records."""
+        store = self.open_store()
+        if self.index is not None:
+            self.index.load(store, since, now)
+        found = collect_rows(store, self.reader, since, task_states=self.task_states)
+        if self.index is not None:
+            self.index.save(store)
+        return found
+
 
 
 ACTION_STATUS = {DONE: 200, REFUSED: 409}
@@ -149,9 +168,8 @@ def create_app(desk: Desk, viewer: Callable[..., Any]) -> FastAPI:
         return response
 
     def board_rows(filters: Filters, now: datetime) -> tuple[list[Row], list[Row]]:
-        store = desk.open_store()
         since = period_start(now, max(filters.period_days, MY_REVIEWS_LOOKBACK.days))
-        everything = collect_rows(store, desk.reader, since, task_states=desk.task_states)
+        everything = desk.rows(since, now)
         start = period_start(now, filters.period_days)
         in_period = [row for row in everything if parse_moment(row.article.registered_at) >= start
                      or any(parse_moment(d.decided_at) >= start for cell in row.cells for d in cell.decisions)]
@@ -194,8 +212,7 @@ def create_app(desk: Desk, viewer: Callable[..., Any]) -> FastAPI:
     @app.get("/api/mine")
     def mine_json(who: Who) -> JSONResponse:
         now = desk.clock()
-        everything = collect_rows(desk.open_store(), desk.reader, period_start(
-            now, MY_REVIEWS_LOOKBACK.days), task_states=desk.task_states)
+        everything = desk.rows(period_start(now, MY_REVIEWS_LOOKBACK.days), now)
         return JSONResponse([{"article_id": r.article.article_id, "revision": r.article.revision,
                               "title": r.article.title, "language": r.language, "attempt": r.attempt,
                               "opened_at": r.opened_at, "link": r.link} for r in my_reviews(everything, who.name)])

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -75,25 +75,52 @@ class UnitInfo:
 class Reader:
     """Reads records through a Store, keeping slim copies of what it read (records never change).
 
-    ``limit`` bounds the copies kept; one Reader serves every request of a process.
+    ``limit`` bounds the copies kept (the oldest go first); one Reader serves every
+    request of a process. ``on_read`` is told of every copy made from a record
+    (not of copies handed in with :meth:`adopt`): the stored index listens there.
     """
 
     def __init__(self, limit: int = 200_000) -> None:
         self.limit = limit
-        self._copies: OrderedDict[tuple[str, str], object] = OrderedDict()
+        self._copies: dict[tuple[str, str], object] = {}
+        #: Per ledger unit: the keys it held when last derived, and what they derived to.
+        self._units: dict[tuple[str, str], tuple[tuple[str, ...], UnitInfo]] = {}
         self._lock = threading.Lock()  # the API server answers requests on several threads
+        self.on_read: Callable[[Store, str, object], None] | None = None
+        #: Told of every unit derived anew (prefix, its keys, the answer): the stored index listens here too.
+        self.on_unit: Callable[[Store, str, tuple[str, ...], UnitInfo], None] | None = None
+
+    def peek(self, store: Store, key: str) -> object | None:
+        """The copy kept of ``key``, if any (no store access)."""
+        return self._copies.get((store.url, key))
+
+    def known_unit(self, store: Store, prefix: str) -> tuple[tuple[str, ...], UnitInfo] | None:
+        """The keys a unit held when last derived, and its answer (no store access)."""
+        return self._units.get((store.url, prefix))
+
+    def adopt_unit(self, store: Store, prefix: str, keys: tuple[str, ...], info: UnitInfo) -> None:
+        """Keep what a unit holding ``keys`` derived to (the stored index hands its answers in here)."""
+        self._units[(store.url, prefix)] = (keys, info)
+
+    def adopt(self, store: Store, key: str, value: object) -> None:
+        """Keep ``value`` as the copy of the record at ``key`` (the stored index hands its copies in here)."""
+        with self._lock:
+            self._keep((store.url, key), value)
+
+    def _keep(self, slot: tuple[str, str], value: object) -> None:
+        self._copies[slot] = value
+        if len(self._copies) > self.limit:
+            del self._copies[next(iter(self._copies))]
 
     def _cached(self, store: Store, key: str, make: Callable[[bytes], object]) -> object:
-        slot = (store.url, key)
-        with self._lock:
-            if slot in self._copies:
-                self._copies.move_to_end(slot)
-                return self._copies[slot]
+        found = self._copies.get((store.url, key))  # a dict read is atomic: no lock on the hot path
+        if found is not None:
+            return found
         value = make(store.read(key))  # KeyError when absent: absence is never cached
         with self._lock:
-            self._copies[slot] = value
-            if len(self._copies) > self.limit:
-                self._copies.popitem(last=False)
+            self._keep((store.url, key), value)
+        if self.on_read is not None:
+            self.on_read(store, key, value)
         return value
 
     def article(self, store: Store, article_id: str, revision: str) -> ArticleInfo:
@@ -128,12 +155,24 @@ class Reader:
         return lambda kind, key: self._cached(store, key, lambda data: records.decode(kind, data))
 
     def unit(self, store: Store, unit: ledger.Delivery) -> UnitInfo | None:
-        """One ledger unit's state, its failures and where it went out; None when it has no records."""
-        keys = list(store.list(unit.prefix))
+        """One ledger unit's state, its failures and where it went out; None when it has no records.
+
+        A unit's state is a function of the names of its records (and of those
+        records, which never change): while the listing is the same, so is the answer.
+        """
+        keys = tuple(store.list(unit.prefix))
         if not keys:
             return None
+        slot = (store.url, unit.prefix)
+        known = self._units.get(slot)
+        if known is not None and known[0] == keys:
+            return known[1]
         load = self.load(store)
         state = ledger.derive(unit, keys, load)
         failures = tuple(load(ledger.Failure, key).failed_at for key in keys if _FAILED_KEY.search(key))
         url = load(ledger.Published, f"{unit.prefix}published.json").url if state.state == ledger.PUBLISHED else ""
-        return UnitInfo(unit.channel, state, failures, url)
+        info = UnitInfo(unit.channel, state, failures, url)
+        self._units[slot] = (keys, info)
+        if self.on_unit is not None:
+            self.on_unit(store, unit.prefix, keys, info)
+        return info
