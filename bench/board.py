@@ -9,8 +9,8 @@ seventh article with an older, superseded revision — tests/board_desk.py) into
 fresh local store, plus an older archive of the same size registered a year
 earlier, and serves the board page (``GET /``: counts over every cell, the first
 page of the grid, "My reviews" and the five SVG figures, 30-day period) through
-the board app in-process (Starlette's TestClient; login stubbed). Each "server"
-is a new board app with its own record copies, as after a restart:
+the board app (Starlette's TestClient; login stubbed). Each "server" is a new
+process running a new board app, as after a restart:
 
 * ``no index``  — a server without the stored index (``Desk(stored_index=False)``): its first
   page reads every record of the period (what every start cost before the index);
@@ -18,7 +18,7 @@ is a new board app with its own record copies, as after a restart:
   reads the records and writes the index (once per store);
 * ``cold``      — a later server's first page: the index's days are loaded, no record is read
   again; only the journals' tails, the review-request probes and the ledger listings are;
-* ``warm``      — the same server's page again (best of 5): what a desk chief refreshing the board
+* ``warm``      — that server's page again (best of 5): what a desk chief refreshing the board
   waits for;
 * ``chart``     — ``GET /chart/review.svg`` warm (one figure alone, best of 3).
 
@@ -33,9 +33,10 @@ journals' tails, and the index's days of the period, never the archive.
 from __future__ import annotations
 
 import argparse
-import gc
+import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -57,17 +58,34 @@ def _timed(call) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def _server(store, stored_index: bool):
+def serve(store_path: str, stored_index: bool, warm_pages: int) -> dict[str, float]:
+    """One board server, as after a start: its first page, then ``warm_pages`` more and a figure alone."""
+    import warnings
+
+    warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-    desk = Desk(load_settings(), lambda: store, stored_index=stored_index)
-    client = TestClient(create_app(desk, lambda: Viewer("reviewer_zh", True)))
+    store = LocalStore(store_path)
+    client = TestClient(create_app(Desk(load_settings(), lambda: store, stored_index=stored_index),
+                                   lambda: Viewer("reviewer_zh", True)))
 
     def page() -> None:
         response = client.get("/?ui=vi")
         assert response.status_code == 200 and "data-chart" in response.text, response.status_code
 
-    return desk, client, page
+    first, first_cpu = _timed(page)
+    warm = [_timed(page) for _ in range(warm_pages)]
+    charts = [_timed(lambda: client.get("/chart/review.svg"))[0] for _ in range(3 if warm_pages else 0)]
+    return {"first": first, "first cpu": first_cpu, "warm": min((w for w, _ in warm), default=0.0),
+            "warm cpu": min((c for _, c in warm), default=0.0), "chart": min(charts, default=0.0)}
+
+
+def _fresh_server(store_path: Path, stored_index: bool, warm_pages: int = 0) -> dict[str, float]:
+    """:func:`serve` in a new process: a start is a new process (its heap and its copies start empty)."""
+    command = [sys.executable, __file__, "--serve", str(store_path), "--index", "on" if stored_index else "off",
+               "--warm", str(warm_pages)]
+    done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=3600)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _index_bytes(folder: Path) -> int:
@@ -75,36 +93,33 @@ def _index_bytes(folder: Path) -> int:
 
 
 def measure(size: int, folder: Path) -> dict[str, float]:
-    import warnings
-
-    warnings.simplefilter("ignore")
-    store = LocalStore(folder / f"store-{size}")
+    path = folder / f"store-{size}"
+    store = LocalStore(path)
     now = datetime.now(timezone.utc)
     started = time.perf_counter()
     build_desk(store, size, now - timedelta(days=400), days=60, first=100_000)  # the old archive
     build_desk(store, size, now, days=25)
     built = time.perf_counter() - started
-    gc.collect()
 
-    _, _, page = _server(store, stored_index=False)
-    no_index, no_index_cpu = _timed(page)
-    _, _, page = _server(store, stored_index=True)
-    building, building_cpu = _timed(page)
-    gc.collect()
-    desk, client, page = _server(store, stored_index=True)
-    cold, cold_cpu = _timed(page)
-    warm = [_timed(page) for _ in range(5)]
-    charts = [_timed(lambda: client.get("/chart/review.svg"))[0] for _ in range(3)]
-    return {"articles": size, "build s": built, "no index": no_index, "no idx cpu": no_index_cpu,
-            "building": building, "bldg cpu": building_cpu, "cold": cold, "cold cpu": cold_cpu,
-            "warm": min(w for w, _ in warm), "warm cpu": min(c for _, c in warm), "chart": min(charts),
-            "index MB": _index_bytes(folder / f"store-{size}") / 1e6}
+    no_index = _fresh_server(path, stored_index=False)
+    building = _fresh_server(path, stored_index=True)
+    cold = _fresh_server(path, stored_index=True, warm_pages=5)
+    return {"articles": size, "build s": built, "no index": no_index["first"], "no idx cpu": no_index["first cpu"],
+            "building": building["first"], "bldg cpu": building["first cpu"], "cold": cold["first"],
+            "cold cpu": cold["first cpu"], "warm": cold["warm"], "warm cpu": cold["warm cpu"], "chart": cold["chart"],
+            "index MB": _index_bytes(path) / 1e6}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[500, 5000])
+    parser.add_argument("--serve", help=argparse.SUPPRESS)  # one server's timings, in its own process
+    parser.add_argument("--index", choices=["on", "off"], default="on", help=argparse.SUPPRESS)
+    parser.add_argument("--warm", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve:
+        print(json.dumps(serve(args.serve, args.index == "on", args.warm)))
+        return
     base = Path("/dev/shm") if Path("/dev/shm").is_dir() and os.access("/dev/shm", os.W_OK) else None
     folder = Path(tempfile.mkdtemp(prefix="foreigndesk-bench-board-", dir=base))
     try:

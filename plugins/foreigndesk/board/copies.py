@@ -107,6 +107,12 @@ class Reader:
         with self._lock:
             self._keep((store.url, key), value)
 
+    def adopt_many(self, store: Store, copies: list[tuple[str, object]]) -> None:
+        """:meth:`adopt` for many copies at once."""
+        with self._lock:
+            for key, value in copies:
+                self._keep((store.url, key), value)
+
     def _keep(self, slot: tuple[str, str], value: object) -> None:
         self._copies[slot] = value
         if len(self._copies) > self.limit:
@@ -176,3 +182,4 @@ class Reader:
         if self.on_unit is not None:
             self.on_unit(store, unit.prefix, keys, info)
         return info
+
