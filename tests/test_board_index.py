@@ -31,7 +31,7 @@ from foreigndesk.board.filters import period_start
 from foreigndesk.board.rows import collect_rows
 from foreigndesk.core.decisions import decision_key
 from foreigndesk.core.settings import load_settings
-from foreigndesk.core.store import LocalStore
+from foreigndesk.core.store import LocalStore, StoreError
 from foreigndesk.intake.article_file import parse_article
 from foreigndesk.intake.ingest import register
 from foreigndesk.publish import ledger
@@ -101,7 +101,7 @@ sys.path[:0] = {[str(REPO / "plugins"), str(REPO / "tests")]!r}
 from board_desk import _decision, _draft, _publish, _request
 from foreigndesk.board.copies import Reader
 from foreigndesk.core.decisions import decision_key
-from foreigndesk.core.store import LocalStore
+from foreigndesk.core.store import LocalStore, StoreError
 store = LocalStore({str(tmp_path / "store")!r}, sync=False)
 now = datetime.fromisoformat({NOW.isoformat()!r})
 reader = Reader()
@@ -139,6 +139,21 @@ def test_a_damaged_or_foreign_index_day_is_ignored_and_rewritten(tmp_path):
     assert _desk(store).rows(SINCE, NOW) == expected
     for key in days[:3]:
         assert json.loads(store.read(key))["format"] == index.FORMAT
+
+
+def test_a_store_the_server_may_only_read_still_gives_the_board(tmp_path):
+    """Writing the index refused (a read-only store): pages read the records, as without the index."""
+
+    class ReadOnly(RecordingStore):
+        def replace(self, key, data):
+            raise StoreError(f"access denied writing {key}")
+
+    store = LocalStore(tmp_path / "store", sync=False)
+    build_desk(store, 12, NOW, days=3)
+    desk = _desk(ReadOnly(store))
+    assert desk.rows(SINCE, NOW) == desk.rows(SINCE, NOW) == _from_records(store)
+    assert desk.index is not None and not desk.index.writable
+    assert list(store.list(index.ROOT)) == []
 
 
 def test_copies_round_trip_through_the_index_format(tmp_path):

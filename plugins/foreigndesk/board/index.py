@@ -31,6 +31,7 @@ import dataclasses
 import gc
 import hashlib
 import json
+import logging
 import threading
 from collections import defaultdict
 from collections.abc import Iterator
@@ -50,6 +51,7 @@ from foreigndesk.core.store import Store, StoreError
 from foreigndesk.publish import ledger
 
 ROOT = "board-index/v1/"
+log = logging.getLogger(__name__)
 
 #: The copy types the index holds. Slim copies keep tuples (lists in JSON come back as tuples);
 #: whole records keep the lists they were decoded with.
@@ -149,6 +151,8 @@ class StoredIndex:
         #: Record copies read before their revision's day was known, by revision.
         self._waiting: dict[tuple[str, str], set[str]] = defaultdict(set)
         self._store_url = ""
+        #: False once a write was refused (a read-only store): the index is then only read.
+        self.writable = True
 
     def _serves(self, store: Store) -> bool:
         """One index serves one store (the first it is used with); others are read without it."""
@@ -234,7 +238,7 @@ class StoredIndex:
 
     def save(self, store: Store) -> int:
         """Rewrite the days that gained copies since they were loaded or saved; the number of days written."""
-        if not self._serves(store):
+        if not self._serves(store) or not self.writable:
             return 0
         with self._lock:
             dirty, self._dirty = sorted(self._dirty), set()
@@ -249,5 +253,12 @@ class StoredIndex:
                     entries.append(entry)
             data = json.dumps({"format": FORMAT, "day": day.isoformat(), "copies": entries, "units": units},
                               ensure_ascii=False, separators=(",", ":"))
-            store.replace(day_key(day), data.encode())
+            try:
+                store.replace(day_key(day), data.encode())
+            except (StoreError, OSError) as error:
+                # A store this server may only read: the board works as before the index, reading records.
+                self.writable = False
+                log.warning("the board's index is not kept: writing %s failed (%s); pages read the records instead",
+                            day_key(day), error)
+                return 0
         return len(dirty)
