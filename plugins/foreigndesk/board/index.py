@@ -30,15 +30,18 @@ from __future__ import annotations
 import dataclasses
 import gc
 import hashlib
+import inspect
 import json
 import logging
 import threading
+import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from foreigndesk.board import copies
 from foreigndesk.board.copies import (
     ArticleInfo,
     DecisionInfo,
@@ -60,8 +63,25 @@ _WHOLE = (ReviewRequest,)
 _TYPES = {kind.__name__: kind for kind in _SLIM + _WHOLE}
 _FIELDS = {kind: tuple(field.name for field in dataclasses.fields(kind))
            for kind in (*_TYPES.values(), UnitInfo, ledger.DeliveryState)}
-#: Changes whenever a copy type changes its fields: an index written by another version is not read.
-FORMAT = hashlib.sha256(repr(sorted((kind.__name__, names) for kind, names in _FIELDS.items())).encode()).hexdigest()[:16]
+
+
+def _format() -> str:
+    """What the stored copies depend on: the copy types' fields and the code that makes them.
+
+    A copy is what this code made of a record, and a unit's answer what ``ledger.derive``
+    made of its keys: when either code changes (an upgrade), the old index is not read.
+    Without the source to hash, the index is only good for this process.
+    """
+    try:
+        code = inspect.getsource(copies) + inspect.getsource(ledger.derive)
+    except (OSError, TypeError):
+        code = uuid.uuid4().hex
+    fields = repr(sorted((kind.__name__, names) for kind, names in _FIELDS.items()))
+    return hashlib.sha256((fields + code).encode()).hexdigest()[:16]
+
+
+#: An index written by another version of the board (or of the ledger's derivation) is not read.
+FORMAT = _format()
 
 
 def day_key(day: date) -> str:
