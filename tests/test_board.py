@@ -12,11 +12,20 @@ import xml.etree.ElementTree as ElementTree
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
 from board_desk import LANGUAGES, build_desk
-from foreigndesk.board import charts, i18n, query, states
-from foreigndesk.board.actions import DONE, REFUSED, UNAVAILABLE, actions_of
+from foreigndesk.board import charts, i18n, states
+from foreigndesk.board.actions import DONE, REFUSED, actions_of
 from foreigndesk.board.app import Desk, Viewer, create_app
+from foreigndesk.board.chart_data import _percentile
+from foreigndesk.board.copies import Reader
+from foreigndesk.board.filters import (
+    Filters,
+    filter_rows,
+    my_reviews,
+    period_start,
+    state_counts,
+)
+from foreigndesk.board.rows import collect_rows
 from foreigndesk.core.settings import load_settings
 from foreigndesk.core.store import LocalStore
 from foreigndesk.publish import ledger
@@ -38,7 +47,7 @@ def _client(store, user: str = "reviewer_zh", chief: bool = False, clock=lambda:
 
 
 def _rows(store, days: int = 30):
-    return query.collect_rows(store, query.Reader(), query.period_start(NOW, days))
+    return collect_rows(store, Reader(), period_start(NOW, days))
 
 
 def test_every_cell_shows_the_state_its_records_say(desk_store):
@@ -49,7 +58,7 @@ def test_every_cell_shows_the_state_its_records_say(desk_store):
             seen[(row.article.article_id, row.article.revision, cell.language)] = (
                 cell.state.id, {channel.channel: channel.state.id for channel in cell.channels})
     assert seen == built.cells
-    counts = query.state_counts(_rows(store))
+    counts = state_counts(_rows(store))
     assert {state: n for state, n in counts.items() if n} == built.counts()
     assert set(built.counts()) >= {"translating", "in_review", "approved", "published", "rejected", "needs_fix",
                                    "expired", "superseded", "pending", "channel_published", "failed"}
@@ -76,7 +85,7 @@ def test_the_board_agrees_with_foreigndesk_status(desk_store):
              "review stopped": "review_stopped"}
     status = {(row.article_id, row.revision, row.language): (names[row.state], row.holder)
               for row in collect_status(store, NOW, LANGUAGES, ask(open_requests(store))).articles}
-    rows = query.collect_rows(store, query.Reader(), query.period_start(NOW, 30), task_states=ask)
+    rows = collect_rows(store, Reader(), period_start(NOW, 30), task_states=ask)
     board = {(row.article.article_id, row.article.revision, cell.language): cell.state.id
              for row in rows if row.latest for cell in row.cells}
     assert board == {key: state for key, (state, _) in status.items()}
@@ -86,31 +95,31 @@ def test_the_board_agrees_with_foreigndesk_status(desk_store):
             if cell.state is states.REVIEW_STOPPED:  # the same words on what to do as the status report
                 assert cell.holder == status[(row.article.article_id, row.article.revision, cell.language)][1]
                 assert "clear review.round_" in cell.holder
-                assert row.article.article_id not in {r.article.article_id for r in query.my_reviews(rows, "reviewer_en")
+                assert row.article.article_id not in {r.article.article_id for r in my_reviews(rows, "reviewer_en")
                                                        if r.language == cell.language}
 
 
 def test_my_reviews_are_exactly_the_users_open_reviews_oldest_first(desk_store):
     store, built = desk_store
-    mine = query.my_reviews(_rows(store), "reviewer_zh")
+    mine = my_reviews(_rows(store), "reviewer_zh")
     expected = sorted(built.open_reviews["reviewer_zh"], key=lambda item: item[2])
     assert [(r.article.article_id, r.language, r.opened_at) for r in mine] == expected
     assert len(expected) >= 5 and {r.language for r in mine} == {"zh"}
-    assert query.my_reviews(_rows(store), "editor") == []
+    assert my_reviews(_rows(store), "editor") == []
 
 
 def test_filters_narrow_rows_and_search_ignores_accents(desk_store):
     store, _ = desk_store
     rows = _rows(store)
-    tntv = query.filter_rows(rows, query.Filters(outlet="tntv"))
+    tntv = filter_rows(rows, Filters(outlet="tntv"))
     assert tntv and all(row.article.outlet == "tntv" for row in tntv) and len(tntv) < len(rows)
-    zh = query.filter_rows(rows, query.Filters(language="zh"))
+    zh = filter_rows(rows, Filters(language="zh"))
     assert all([cell.language for cell in row.cells] == ["zh"] for row in zh)
-    failed = query.filter_rows(rows, query.Filters(state="failed"))
+    failed = filter_rows(rows, Filters(state="failed"))
     assert failed and all("failed" in row.states() for row in failed)
-    found = query.filter_rows(rows, query.Filters(search="thai nguyen don doan cong tac so 18"))
+    found = filter_rows(rows, Filters(search="thai nguyen don doan cong tac so 18"))
     assert [row.article.article_id for row in found] == ["bai-00018"]
-    assert query.filter_rows(rows, query.Filters(search="BAI-00018"))[0].article.article_id == "bai-00018"
+    assert filter_rows(rows, Filters(search="BAI-00018"))[0].article.article_id == "bai-00018"
 
 
 def test_the_period_limits_rows_to_recent_activity(tmp_path):
@@ -154,19 +163,19 @@ def test_reading_the_board_does_not_grow_with_the_archive(tmp_path):
             build_desk(store, archive, NOW - timedelta(days=400), days=60, first=1000)
         build_desk(store, 30, NOW, days=10)
         counting = CountingStore(store)
-        rows = query.collect_rows(counting, query.Reader(), query.period_start(NOW, 30))
+        rows = collect_rows(counting, Reader(), period_start(NOW, 30))
         costs.append((len(rows), counting.calls, counting.listed))
     assert costs[0] == costs[1], costs
 
 
 def test_a_second_reading_reads_no_record_again_only_what_is_still_missing(desk_store):
     store, _ = desk_store
-    reader = query.Reader()
+    reader = Reader()
     first, second = CountingStore(store), CountingStore(store)
-    query.collect_rows(first, reader, query.period_start(NOW, 30))
+    collect_rows(first, reader, period_start(NOW, 30))
     reads = []
     second.read = lambda key, _read=second.read: reads.append(key) or _read(key)  # type: ignore[method-assign]
-    query.collect_rows(second, reader, query.period_start(NOW, 30))
+    collect_rows(second, reader, period_start(NOW, 30))
     # Only what is still absent is asked again (a draft not written yet may appear any moment).
     assert reads and not [key for key in reads if store.exists(key)] and second.calls < first.calls
 
@@ -262,9 +271,9 @@ def test_charts_are_well_formed_svg_with_data(desk_store):
 
 
 def test_review_time_percentiles_are_computed_from_decisions():
-    assert query._percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.5
-    assert query._percentile([5.0], 0.9) == 5.0
-    assert query._percentile([float(n) for n in range(11)], 0.9) == 9.0
+    assert _percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.5
+    assert _percentile([5.0], 0.9) == 5.0
+    assert _percentile([float(n) for n in range(11)], 0.9) == 9.0
 
 
 def test_an_empty_chart_says_so():
@@ -322,17 +331,16 @@ def test_row_json_names_states_by_id(desk_store):
     cells = [cell for row in payload["rows"] for cell in row["cells"]]
     assert {cell["state"] for cell in cells} <= set(states.BY_ID)
     assert any(channel["state"] == "failed" for cell in cells for channel in cell["channels"])
-    assert dataclasses.is_dataclass(query.Filters())
+    assert dataclasses.is_dataclass(Filters())
     assert _client(store).get("/api/board?period=3").status_code == 422
 
 
 def test_the_chief_withdraws_an_article_from_the_board_through_the_publish_stage(tmp_path):
     """The board's Withdraw calls the same function as ``foreigndesk withdraw``: the article leaves the feed."""
+    from desk_records import approved_article
     from fastapi.testclient import TestClient
     from foreigndesk.board.actions import DONE
     from foreigndesk.publish.run import desk_channels, publish
-
-    from desk_records import approved_article
 
     store = LocalStore(tmp_path / "store")
     settings = load_settings()

@@ -20,8 +20,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-
-from foreigndesk.board import i18n, pages, query, states
+from foreigndesk.board import i18n, pages, states
 from foreigndesk.board.actions import (
     DONE,
     REFUSED,
@@ -34,6 +33,22 @@ from foreigndesk.board.actions import (
     actions_of,
     perform,
 )
+from foreigndesk.board.chart_data import chart_data
+from foreigndesk.board.copies import Reader
+from foreigndesk.board.filters import (
+    DEFAULT_PERIOD,
+    MY_REVIEWS_LOOKBACK,
+    PERIODS,
+    Filters,
+    filter_rows,
+    my_reviews,
+    parse_moment,
+    period_start,
+    state_counts,
+)
+from foreigndesk.board.history import History, article_history, revisions_of
+from foreigndesk.board.index import StoredIndex
+from foreigndesk.board.rows import Row, TaskStates, collect_rows
 from foreigndesk.core.settings import Settings
 from foreigndesk.core.store import Store, StoreError
 
@@ -50,24 +65,42 @@ class Desk:
 
     settings: Settings
     open_store: Callable[[], Store]
-    reader: query.Reader = dataclasses.field(default_factory=query.Reader)
+    reader: Reader = dataclasses.field(default_factory=Reader)
     #: Airflow's word on the open reviews' tasks (None: the records alone, every open review shown waiting).
-    task_states: query.TaskStates | None = None
+    task_states: TaskStates | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     #: Builds the desk's channels for a withdrawal (from Airflow's Connections); None: withdraw is unavailable.
     channels: ChannelsFactory | None = None
+    #: Keep the record copies in the store between starts (:mod:`foreigndesk.board.index`); False: memory only.
+    stored_index: bool = True
+    index: StoredIndex | None = dataclasses.field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        if self.stored_index:
+            self.index = StoredIndex(self.reader)
+
+    def rows(self, since: datetime, now: datetime) -> list[Row]:
+        """Every revision active since ``since``: the stored index's days first, then the records."""
+        store = self.open_store()
+        if self.index is not None:
+            self.index.load(store, since, now)
+        found = collect_rows(store, self.reader, since, task_states=self.task_states)
+        if self.index is not None:
+            self.index.save(store)
+        return found
+
 
 
 ACTION_STATUS = {DONE: 200, REFUSED: 409}
 CHART_NAMES = ("flow", "review", "effort", "qa", "failures")
 
 
-def _filters(outlet: str, language: str, state: str, period: int, q: str) -> query.Filters:
-    if period not in query.PERIODS:
-        raise HTTPException(422, f"period must be one of {list(query.PERIODS)} (days)")
+def _filters(outlet: str, language: str, state: str, period: int, q: str) -> Filters:
+    if period not in PERIODS:
+        raise HTTPException(422, f"period must be one of {list(PERIODS)} (days)")
     if state and state not in states.BY_ID:
         raise HTTPException(422, f"state must be one of {sorted(states.BY_ID)}")
-    return query.Filters(outlet, language, state, period, q[:200])
+    return Filters(outlet, language, state, period, q[:200])
 
 
 def _state_json(value: Any) -> Any:
@@ -80,7 +113,7 @@ def _state_json(value: Any) -> Any:
     return value
 
 
-def row_json(row: query.Row) -> dict:
+def row_json(row: Row) -> dict:
     cells = []
     for cell in row.cells:
         data = {f.name: getattr(cell, f.name) for f in dataclasses.fields(cell)}
@@ -134,23 +167,22 @@ def create_app(desk: Desk, viewer: Callable[..., Any]) -> FastAPI:
             response.set_cookie(i18n.COOKIE, view.ui, max_age=365 * 86400, samesite="lax", httponly=True)
         return response
 
-    def board_rows(filters: query.Filters, now: datetime) -> tuple[list[query.Row], list[query.Row]]:
-        store = desk.open_store()
-        since = query.period_start(now, max(filters.period_days, query.MY_REVIEWS_LOOKBACK.days))
-        everything = query.collect_rows(store, desk.reader, since, task_states=desk.task_states)
-        start = query.period_start(now, filters.period_days)
-        in_period = [row for row in everything if query.parse_moment(row.article.registered_at) >= start
-                     or any(query.parse_moment(d.decided_at) >= start for cell in row.cells for d in cell.decisions)]
-        return everything, query.filter_rows(in_period, filters)
+    def board_rows(filters: Filters, now: datetime) -> tuple[list[Row], list[Row]]:
+        since = period_start(now, max(filters.period_days, MY_REVIEWS_LOOKBACK.days))
+        everything = desk.rows(since, now)
+        start = period_start(now, filters.period_days)
+        in_period = [row for row in everything if parse_moment(row.article.registered_at) >= start
+                     or any(parse_moment(d.decided_at) >= start for cell in row.cells for d in cell.decisions)]
+        return everything, filter_rows(in_period, filters)
 
-    def board_model(filters: query.Filters, who: Viewer) -> dict[str, Any]:
+    def board_model(filters: Filters, who: Viewer) -> dict[str, Any]:
         now = desk.clock()
         everything, rows = board_rows(filters, now)
-        return {"now": now, "rows": rows, "counts": query.state_counts(rows),
-                "mine": query.my_reviews(everything, who.name),
-                "charts": query.chart_data(rows, query.period_start(now, filters.period_days), now, settings.languages)}
+        return {"now": now, "rows": rows, "counts": state_counts(rows),
+                "mine": my_reviews(everything, who.name),
+                "charts": chart_data(rows, period_start(now, filters.period_days), now, settings.languages)}
 
-    FilterArgs = dict(outlet=Query(""), language=Query(""), state=Query(""), period=Query(query.DEFAULT_PERIOD),
+    FilterArgs = dict(outlet=Query(""), language=Query(""), state=Query(""), period=Query(DEFAULT_PERIOD),
                       q=Query(""))
 
     @app.get("/", response_class=HTMLResponse)
@@ -180,11 +212,10 @@ def create_app(desk: Desk, viewer: Callable[..., Any]) -> FastAPI:
     @app.get("/api/mine")
     def mine_json(who: Who) -> JSONResponse:
         now = desk.clock()
-        everything = query.collect_rows(desk.open_store(), desk.reader, query.period_start(
-            now, query.MY_REVIEWS_LOOKBACK.days), task_states=desk.task_states)
+        everything = desk.rows(period_start(now, MY_REVIEWS_LOOKBACK.days), now)
         return JSONResponse([{"article_id": r.article.article_id, "revision": r.article.revision,
                               "title": r.article.title, "language": r.language, "attempt": r.attempt,
-                              "opened_at": r.opened_at, "link": r.link} for r in query.my_reviews(everything, who.name)])
+                              "opened_at": r.opened_at, "link": r.link} for r in my_reviews(everything, who.name)])
 
     @app.get("/api/charts")
     def charts_json(who: Who, outlet: str = FilterArgs["outlet"], language: str = FilterArgs["language"],
@@ -205,15 +236,15 @@ def create_app(desk: Desk, viewer: Callable[..., Any]) -> FastAPI:
         svg = pages.chart_svgs(data, view_of(request, who))[name]
         return Response(svg, media_type="image/svg+xml")
 
-    def history_of(article_id: str) -> tuple[Store, query.History]:
+    def history_of(article_id: str) -> tuple[Store, History]:
         store = desk.open_store()
         try:
-            revisions = query.revisions_of(store, desk.reader, article_id)
+            revisions = revisions_of(store, desk.reader, article_id)
         except StoreError:
             revisions = []
         if not revisions:
             raise HTTPException(404, f"no article {article_id!r} in the store")
-        return store, query.article_history(store, desk.reader, revisions)
+        return store, article_history(store, desk.reader, revisions)
 
     def article_html(request: Request, who: Viewer, article_id: str, done: DeskAction | None = None,
                      status: int = 200) -> HTMLResponse:

@@ -16,16 +16,11 @@ from zoneinfo import ZoneInfo
 
 from foreigndesk.board import charts, states
 from foreigndesk.board.actions import DONE, REFUSED, DeskAction
+from foreigndesk.board.chart_data import ChartData
+from foreigndesk.board.filters import PERIODS, Filters, MyReview
+from foreigndesk.board.history import History
 from foreigndesk.board.i18n import t
-from foreigndesk.board.query import (
-    PERIODS,
-    ChartData,
-    Filters,
-    History,
-    LanguageCell,
-    MyReview,
-    Row,
-)
+from foreigndesk.board.rows import LanguageCell, Row
 from foreigndesk.core.names import LANGUAGE_NAMES, OUTLET_NAMES
 
 PAGE_SIZE = 100
