@@ -200,8 +200,7 @@ def test_recorded_superseded_decisions_render_as_superseded(tmp_path):
 @pytest.mark.parametrize(("unit_state", "channel", "language"), [
     (ledger.PUBLISHED, states.CHANNEL_PUBLISHED, states.PUBLISHED),
     (ledger.FAILED, states.FAILED, states.APPROVED_STATE),
-    (states.RECORDED_NEEDS_OPERATOR, states.NEEDS_OPERATOR, states.APPROVED_STATE),
-    (states.RECORDED_WITHDRAWN, states.CHANNEL_WITHDRAWN, states.WITHDRAWN),
+    (ledger.STUCK, states.NEEDS_OPERATOR, states.APPROVED_STATE),
     (ledger.UNCERTAIN, states.PENDING, states.APPROVED_STATE),
     (ledger.RETRY, states.PENDING, states.APPROVED_STATE),
 ])
@@ -344,7 +343,7 @@ def test_the_chief_withdraws_an_article_from_the_board_through_the_publish_stage
 
     store = LocalStore(tmp_path / "store")
     settings = load_settings()
-    approved_article(store, "bai-rut", languages=("en",))
+    approved_article(store, "bai-rut", languages=("en",), revision="a1")  # hex, as intake names revisions
     assert publish(store, settings, desk_channels(store, settings, None)).published
     assert "bai-rut" in store.read("feeds/en/feed.json").decode()
     desk = Desk(settings, lambda: store, channels=lambda opened: desk_channels(opened, settings, None))
@@ -357,3 +356,11 @@ def test_the_chief_withdraws_an_article_from_the_board_through_the_publish_stage
     assert done.status_code == 200 and done.json()["outcome"] == DONE, done.text
     assert "bai-rut" not in store.read("feeds/en/feed.json").decode()
     assert [(a.action, a.outcome, a.actor) for a in actions_of(store, "bai-rut")][-1] == ("withdraw", DONE, "admin")
+    [cell] = [cell for row in collect_rows(store, Reader(), period_start(NOW, 30)) for cell in row.cells
+              if cell.language == "en"]
+    assert cell.state is states.WITHDRAWN, "the board shows the withdrawal the takedown ledger records"
+    assert cell.channels and {channel.state for channel in cell.channels} == {states.CHANNEL_WITHDRAWN}
+    from foreigndesk.status import WITHDRAWN, collect_status
+
+    [row] = [row for row in collect_status(store, NOW, ("en",)).articles if row.language == "en"]
+    assert row.state == WITHDRAWN, "the board and foreigndesk status agree"

@@ -44,6 +44,8 @@ from foreigndesk.core.revisions import ARTICLES
 from foreigndesk.core.store import Store
 from foreigndesk.publish import ledger
 from foreigndesk.publish.channels import CHANNEL_NAMES
+from foreigndesk.publish.takedown_ledger import DONE as TAKEN_DOWN
+from foreigndesk.publish.takedown_ledger import takedown_state, withdrawn_slots
 
 _ARTICLE_NAME = re.compile(r"^(.+)--([0-9a-f]+)$")
 
@@ -244,6 +246,38 @@ def stop_reviews(rows: list[Row], task_states: TaskStates | None) -> list[Row]:
     return changed
 
 
+def mark_withdrawn(rows: list[Row], store: Store) -> list[Row]:
+    """Withdrawn languages shown as withdrawn, each channel as far as its takedown got.
+
+    A withdrawal is the takedown ledger's (one listing of ``withdrawals/``), not a
+    ledger unit state: it holds for every revision of the article's language.
+    """
+    slots = withdrawn_slots(store)
+    if not slots:
+        return rows
+    changed = []
+    for row in rows:
+        cells = []
+        for cell in row.cells:
+            if (row.article.article_id, cell.language) not in slots:
+                cells.append(cell)
+                continue
+            channels = tuple(_taken_down(store, row.article.article_id, cell.language, channel)
+                             for channel in cell.channels)
+            cells.append(dataclasses.replace(cell, state=states.WITHDRAWN, channels=channels, holder=""))
+        changed.append(Row(row.article, row.latest, tuple(cells)))
+    return changed
+
+
+def _taken_down(store: Store, article_id: str, language: str, cell: ChannelCell) -> ChannelCell:
+    takedown = takedown_state(store, article_id, language, cell.channel)
+    if takedown.state == TAKEN_DOWN:
+        return dataclasses.replace(cell, state=states.CHANNEL_WITHDRAWN, since=takedown.done_at,
+                                   reason=takedown.reason)
+    why = f": {takedown.reason}" if takedown.reason else ""
+    return dataclasses.replace(cell, reason=f"withdrawal {takedown.state}{why}")
+
+
 def collect_rows(store: Store, reader: Reader, since: datetime,
                  channels: tuple[str, ...] = CHANNEL_NAMES, task_states: TaskStates | None = None) -> list[Row]:
     """Every revision active since ``since``, newest registration first, each language and channel derived."""
@@ -271,5 +305,5 @@ def collect_rows(store: Store, reader: Reader, since: datetime,
                                     channels)
                       for language in languages)
         rows.append(Row(article, not newer, cells))
-    rows = stop_reviews(rows, task_states)
+    rows = mark_withdrawn(stop_reviews(rows, task_states), store)
     return sorted(rows, key=lambda row: (row.article.registered_at, row.article.article_id), reverse=True)

@@ -63,10 +63,8 @@ ALL: tuple[State, ...] = (
 )
 BY_ID = {state.id: state for state in ALL}
 
-#: Names the records carry for the publish stage's operator states (decision ``state``, ledger unit ``state``).
+#: The name a decision record carries for a review closed by a newer revision.
 RECORDED_SUPERSEDED = "superseded"
-RECORDED_NEEDS_OPERATOR = getattr(ledger, "NEEDS_OPERATOR", "needs_operator")
-RECORDED_WITHDRAWN = getattr(ledger, "WITHDRAWN", "withdrawn")
 
 _DECIDED = {APPROVED: APPROVED_STATE, REJECTED: REJECTED_STATE, NEEDS_FIX: NEEDS_FIX_STATE, EXPIRED: EXPIRED_STATE,
             RECORDED_SUPERSEDED: SUPERSEDED}
@@ -80,10 +78,8 @@ def channel_state(unit_state: str) -> State:
         return CHANNEL_PUBLISHED
     if unit_state == ledger.FAILED:
         return FAILED
-    if unit_state == RECORDED_NEEDS_OPERATOR:
+    if unit_state == ledger.STUCK:
         return NEEDS_OPERATOR
-    if unit_state == RECORDED_WITHDRAWN:
-        return CHANNEL_WITHDRAWN
     return PENDING  # due, retry, uncertain: the publish runs are still on it
 
 
