@@ -364,3 +364,31 @@ def test_the_chief_withdraws_an_article_from_the_board_through_the_publish_stage
 
     [row] = [row for row in collect_status(store, NOW, ("en",)).articles if row.language == "en"]
     assert row.state == WITHDRAWN, "the board and foreigndesk status agree"
+
+
+def test_a_review_the_reviewers_variable_blocked_shows_until_a_review_opens(tmp_path):
+    """A malformed reviewers Variable failed the review task: the board says so, in status's words, until
+    a review opens after the fix."""
+    from desk_records import put_article
+    from foreigndesk.core import journal
+    from foreigndesk.core.decisions import ReviewBlocked, ReviewRequest, record_blocked, request_key
+    from foreigndesk.core.records import write_once
+    from foreigndesk.core.revisions import ARTICLES, article_key
+    from foreigndesk.status import REVIEW_BLOCKED, collect_status
+
+    store = LocalStore(tmp_path / "store")
+    put_article(store, "bai-khoa", "b1", languages=["en"])
+    journal.write(store, ARTICLES, NOW, "bai-khoa--b1", article_key("bai-khoa", "b1"))
+    reason = "Airflow Variable 'foreigndesk_reviewers': 'en' must be a list of user ids"
+    record_blocked(store, ReviewBlocked("bai-khoa", "b1", "en", reason, NOW.isoformat()))
+
+    [cell] = [cell for row in _rows(store) for cell in row.cells]
+    assert cell.state is states.REVIEW_BLOCKED and reason in cell.holder
+    [row] = collect_status(store, NOW, ("en",)).articles
+    assert row.state == REVIEW_BLOCKED and row.holder == cell.holder, "the board and status say the same"
+
+    later = (NOW + timedelta(minutes=5)).isoformat()
+    write_once(store, request_key("bai-khoa", "b1", "en", 1),
+               ReviewRequest("bai-khoa", "b1", "en", 1, later, ["reviewer_en"]))
+    [cell] = [cell for row in _rows(store) for cell in row.cells]
+    assert cell.state is states.IN_REVIEW, "a review opened after the fix outranks the block"

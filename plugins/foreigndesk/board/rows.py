@@ -36,6 +36,7 @@ from foreigndesk.core.decisions import (
     DECISIONS,
     REJECTED,
     ReviewRequest,
+    blocked_reviews,
     decision_key,
     request_key,
     stopped_review,  # what "stopped" means, said once (``foreigndesk status`` says it the same way)
@@ -246,6 +247,31 @@ def stop_reviews(rows: list[Row], task_states: TaskStates | None) -> list[Row]:
     return changed
 
 
+def mark_blocked(rows: list[Row], store: Store) -> list[Row]:
+    """Reviews the desk's configuration stopped from opening, with the reason (as ``foreigndesk status``)."""
+    blocks = blocked_reviews(store)
+    if not blocks:
+        return rows
+    changed = []
+    for row in rows:
+        cells = []
+        for cell in row.cells:
+            blocked = blocks.get((row.article.article_id, row.article.revision, cell.language))
+            if blocked is not None and _still_blocked(cell, blocked.at):
+                cell = dataclasses.replace(cell, state=states.REVIEW_BLOCKED, since=blocked.at,
+                                           holder=f"desk chief: {blocked.reason}")
+            cells.append(cell)
+        changed.append(Row(row.article, row.latest, tuple(cells)))
+    return changed
+
+
+def _still_blocked(cell: LanguageCell, blocked_at: str) -> bool:
+    """Nothing came after the block: no review opened, no decision since, nothing published or superseded."""
+    if cell.request is not None or cell.state in (states.PUBLISHED, states.SUPERSEDED):
+        return False
+    return not cell.decisions or cell.decisions[-1].decided_at < blocked_at
+
+
 def mark_withdrawn(rows: list[Row], store: Store) -> list[Row]:
     """Withdrawn languages shown as withdrawn, each channel as far as its takedown got.
 
@@ -305,5 +331,5 @@ def collect_rows(store: Store, reader: Reader, since: datetime,
                                     channels)
                       for language in languages)
         rows.append(Row(article, not newer, cells))
-    rows = mark_withdrawn(stop_reviews(rows, task_states), store)
+    rows = mark_withdrawn(mark_blocked(stop_reviews(rows, task_states), store), store)
     return sorted(rows, key=lambda row: (row.article.registered_at, row.article.article_id), reverse=True)

@@ -41,6 +41,8 @@ TRANSLATING = State("translating", LANGUAGE, "#8d99ae", "translating", "đang d�
 IN_REVIEW = State("in_review", LANGUAGE, "#f4a261", "in review", "đang duyệt")
 #: An open review whose Airflow task no longer waits for the answer (failed, cleared, ended): see status.py.
 REVIEW_STOPPED = State("review_stopped", LANGUAGE, "#9d0208", "review stopped", "duyệt bị dừng")
+#: The desk's configuration stopped the review from opening (e.g. a malformed reviewers Variable): see status.py.
+REVIEW_BLOCKED = State("review_blocked", LANGUAGE, "#6a040f", "review blocked", "không mở được duyệt")
 APPROVED_STATE = State("approved", LANGUAGE, "#90be6d", "approved", "đã duyệt")
 REJECTED_STATE = State("rejected", LANGUAGE, "#6d597a", "rejected", "bị từ chối")
 NEEDS_FIX_STATE = State("needs_fix", LANGUAGE, "#e9c46a", "needs fix", "cần sửa")
@@ -57,7 +59,7 @@ CHANNEL_WITHDRAWN = State("channel_withdrawn", CHANNEL, "#495057", "withdrawn", 
 
 #: Every state, in the order the board lists them (the legend, the counts, the state filter).
 ALL: tuple[State, ...] = (
-    TRANSLATING, IN_REVIEW, REVIEW_STOPPED, NEEDS_FIX_STATE, APPROVED_STATE, PUBLISHED, REJECTED_STATE,
+    TRANSLATING, IN_REVIEW, REVIEW_STOPPED, REVIEW_BLOCKED, NEEDS_FIX_STATE, APPROVED_STATE, PUBLISHED, REJECTED_STATE,
     EXPIRED_STATE, SUPERSEDED,
     WITHDRAWN, PENDING, CHANNEL_PUBLISHED, FAILED, NEEDS_OPERATOR, CHANNEL_WITHDRAWN,
 )

@@ -251,6 +251,18 @@ def latest_block(store: Store, article_id: str, revision: str, language: str) ->
     return max(found, key=lambda blocked: blocked.at) if found else None
 
 
+def blocked_reviews(store: Store) -> dict[tuple[str, str, str], ReviewBlocked]:
+    """Per (article, revision, language), the newest block: one listing, for views of many articles at once."""
+    newest: dict[tuple[str, str, str], ReviewBlocked] = {}
+    for key in store.list("review-blocks/"):
+        if key.endswith(".json"):
+            blocked = records.load(store, ReviewBlocked, key)
+            slot = (blocked.article_id, blocked.revision, blocked.language)
+            if slot not in newest or blocked.at > newest[slot].at:
+                newest[slot] = blocked
+    return newest
+
+
 #: Task states in which a review task still takes, or is about to take, the answer.
 _TASK_WAITING = {"awaiting_input", "deferred", "scheduled", "queued", "running", "up_for_retry",
                  "up_for_reschedule", "restarting"}
