@@ -86,8 +86,16 @@ class Api:
             return error.code, {}
 
     def pending(self) -> list[dict]:
-        _, body = self.call("GET", "/api/v2/dags/~/dagRuns/~/hitlDetails?response_received=false&limit=1000")
-        return body.get("hitl_details", [])
+        """Every waiting review, page by page: the API returns at most 100 per page whatever ``limit`` says
+        (a burst of 34+ articles has more than 100 reviews waiting)."""
+        details: list[dict] = []
+        while True:
+            _, body = self.call("GET", "/api/v2/dags/~/dagRuns/~/hitlDetails?response_received=false"
+                                f"&limit=100&offset={len(details)}")
+            page = body.get("hitl_details", [])
+            details += page
+            if not page or len(details) >= body.get("total_entries", 0):
+                return details
 
 
 class Desk:

@@ -63,6 +63,9 @@ from foreigndesk.translate.demo_weights import (  # noqa: E402
     POSITION_GRID,
     _frequencies,
 )
+from realsize_vocab import VOCAB_SIZE, pieces_per_word, sentencepiece_model, vocabulary_pieces  # noqa: E402
+
+__all__ = ["build_realsize_packages", "pieces_per_word"]  # pieces_per_word: bench/translate.py prints it
 
 LAYERS = 6
 D_MODEL = 512

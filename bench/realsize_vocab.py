@@ -1,8 +1,9 @@
-"""The real-size stand-in's vocabulary: a SentencePiece model trained on real text, padded to 32,000 pieces.
+"""The size-realistic stand-in's tokenizer: a 32,000-piece SentencePiece model, trained offline on real text.
 
-Part of the benchmark-only stand-in package (bench/realsize_model.py): the tokenizer
-cost of a real Argos package comes from a vocabulary of its size that splits
-Vietnamese words the way a trained model does.
+Part of ``bench/realsize_model.py`` (the model's weights and package are there): a
+unigram model trained on the demo training text, the example articles and the
+glossary — so Vietnamese words split as a trained model splits them — padded to
+32,000 pieces with filler that never matches real text.
 """
 
 from __future__ import annotations
@@ -83,9 +84,8 @@ def _repo_text() -> list[str]:
 
 
 def vocabulary_pieces(spm_bytes: bytes) -> list[str]:
+    """Every piece of the model by id: the rows of the embeddings and the output projection, in order."""
     import sentencepiece as spm
 
     processor = spm.SentencePieceProcessor(model_proto=spm_bytes)
     return [processor.id_to_piece(i) for i in range(processor.get_piece_size())]
-
-

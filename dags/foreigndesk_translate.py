@@ -45,6 +45,12 @@ from foreigndesk.airflow_side.review_operator import ReviewOperator
 from foreigndesk.core.settings import pivot_mode, review_retries
 from foreigndesk.review.rounds import ROUNDS
 
+#: A run spends hours waiting for its reviewers (deferred: no worker slot). Airflow's default of
+#: 16 active runs per DAG held the 17th article of a burst back, untranslated, until somebody
+#: answered a review (seen: bursts of 20 and 40 stopped at 16 review-ready). Slots, not this,
+#: bound how much translates at once.
+MAX_OPEN_ARTICLES = 1000
+
 
 def review_rounds(language) -> None:
     # Retried at once when Airflow fails an answered review (a race in 3.3): the retry records the
@@ -59,6 +65,7 @@ def review_rounds(language) -> None:
     schedule=None,
     start_date=pendulum.datetime(2025, 1, 1, tz="Asia/Ho_Chi_Minh"),
     catchup=False,
+    max_active_runs=MAX_OPEN_ARTICLES,
     tags=["foreigndesk", "translate", "review"],
     default_args={"owner": OWNER, "retries": 1, "retry_delay": timedelta(minutes=1)},
     params={

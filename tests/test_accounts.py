@@ -121,7 +121,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def fab_desk(demo_models):
-    from foreigndesk.airflow_side.accounts import FAB_AUTH_MANAGER
+    from foreigndesk.launcher import FAB_AUTH_MANAGER
     from foreigndesk.cluster import ClusterPaths, cluster_secrets, ensure_database, init_postgres, start_postgres
 
     root = Path(tempfile.mkdtemp(prefix="foreigndesk-fab-"))

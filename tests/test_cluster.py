@@ -1,10 +1,13 @@
 """``make run-cluster`` end to end: PostgreSQL, Redis, two Celery workers, an S3 store — and crashes.
 
 This starts the same ``foreigndesk run-cluster`` that ``make run-cluster`` starts, in a
-temporary desk folder on free ports, with the store and the inbox on a real S3 API server
-on loopback (moto's threaded server; the endpoint is the one ``AWS_ENDPOINT_URL`` setting, so
-a radosgw endpoint drops in) and the portal push channel on a loopback HTTP server that
-counts what it receives. Then it behaves like the desk's people and like bad luck:
+temporary desk folder on free ports, with the store and the inbox on a real, signing S3:
+Ceph's radosgw in a private one-node cluster on loopback (``tests/radosgw.py``; every request
+the desk's components make is checked against the S3 user's secret, and a wrong secret is
+seen refused first), reached through the one ``AWS_ENDPOINT_URL`` setting, and the portal push
+channel on a loopback HTTP server that counts what it receives. The bucket is unversioned:
+Ceph 16 ignores If-None-Match in versioned buckets (docs/s3.md), and the store refuses those.
+Then it behaves like the desk's people and like bad luck:
 
 1. editors drop five articles into the S3 inbox;
 2. one Celery worker is killed (SIGKILL, the worker and every process under it) while it
@@ -28,20 +31,20 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 import pytest
+from botocore.exceptions import ClientError
 
 from channel_servers import PortalServer
 from conftest import REPO
 from drops import article_bytes
 from hitl_responder import language_of, prefilled
+from live_cluster import Api, Output, cmdline, component, kill_tree, worker_running
+from live_desk import free_port
 
 pytestmark = [pytest.mark.airflow, pytest.mark.timeout(900)]
 
@@ -51,133 +54,6 @@ BODY = (
     "Hai bên thống nhất mở rộng hợp tác du lịch, giáo dục và nông nghiệp công nghệ cao.\n\n"
     "Tỉnh Thái Nguyên giới thiệu sản phẩm chè Tân Cương và các điểm đến du lịch của tỉnh.\n"
 )
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Output(threading.Thread):
-    """Drains the launcher's output (a full pipe would block it) and lets the test wait for a line."""
-
-    def __init__(self, process: subprocess.Popen) -> None:
-        super().__init__(daemon=True)
-        self.process = process
-        self.lines: list[str] = []
-        self.start()
-
-    def run(self) -> None:
-        for line in self.process.stdout:
-            self.lines.append(line)
-
-    def wait_for(self, text: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if any(text in line for line in self.lines):
-                return
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.5)
-        raise AssertionError(f"never saw {text!r}; output:\n{''.join(self.lines)}")
-
-    @property
-    def text(self) -> str:
-        return "".join(self.lines)
-
-
-class Api:
-    """Airflow's REST API as a person uses it: a token per user from /auth/token."""
-
-    def __init__(self, port: int, passwords: dict[str, str]) -> None:
-        self.base = f"http://127.0.0.1:{port}"
-        self.passwords = passwords
-        self.tokens: dict[str, str] = {}
-
-    def _call(self, method: str, path: str, user: str, data: dict | None = None) -> tuple[int, dict]:
-        headers = {"Content-Type": "application/json"}
-        if path != "/auth/token":
-            headers["Authorization"] = f"Bearer {self.token(user)}"
-        body = json.dumps(data).encode() if data is not None else None
-        request = urllib.request.Request(self.base + path, data=body, headers=headers, method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, json.load(response)
-        except urllib.error.HTTPError as error:
-            return error.code, {"error": error.read().decode(errors="replace")}
-
-    def token(self, user: str) -> str:
-        if user not in self.tokens:
-            status, body = self._call("POST", "/auth/token", user,
-                                      {"username": user, "password": self.passwords[user]})
-            assert status == 201, body
-            self.tokens[user] = body["access_token"]
-        return self.tokens[user]
-
-    def get(self, path: str, user: str = "admin") -> dict:
-        for attempt in range(5):  # the API may be briefly busy while components restart
-            try:
-                status, body = self._call("GET", path, user)
-            except (urllib.error.URLError, OSError):
-                time.sleep(2)
-                continue
-            assert status == 200, (path, status, body)
-            return body
-        raise AssertionError(f"GET {path} kept failing")
-
-    def post(self, path: str, data: dict, user: str = "admin") -> tuple[int, dict]:
-        return self._call("POST", path, user, data)
-
-    def patch(self, path: str, data: dict, user: str) -> tuple[int, dict]:
-        return self._call("PATCH", path, user, data)
-
-
-def _worker_running(launcher: subprocess.Popen, ti: dict) -> psutil.Process | None:
-    """The Celery worker component (a direct child of the launcher) whose tree runs this task instance.
-
-    Airflow 3 titles a task process ``airflow worker -- <task instance id>``.
-    """
-    title = f"airflow worker -- {ti['id']}"
-    for process in psutil.Process(launcher.pid).children(recursive=True):
-        try:
-            if title not in _cmdline(process):
-                continue
-            for parent in process.parents():
-                if parent.ppid() == launcher.pid and "celery" in _cmdline(parent):
-                    return parent
-        except psutil.NoSuchProcess:
-            continue
-    return None
-
-
-def _cmdline(process: psutil.Process) -> str:
-    """'' for a process that is gone or a zombie (a crashed task's orphan, reaped by the launcher soon)."""
-    try:
-        return " ".join(process.cmdline())
-    except (psutil.NoSuchProcess, psutil.ZombieProcess):
-        return ""
-
-
-def _component(launcher: subprocess.Popen, word: str) -> psutil.Process:
-    for child in psutil.Process(launcher.pid).children():
-        if word in _cmdline(child):
-            return child
-    raise AssertionError(f"no {word} process under the launcher")
-
-
-def _kill_tree(process: psutil.Process) -> list[int]:
-    """A crash: SIGKILL the component and every process under it, no clean shutdown."""
-    victims = [process, *process.children(recursive=True)]
-    for victim in victims:
-        try:
-            victim.kill()
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(victims, timeout=10)
-    return [victim.pid for victim in victims]
 
 
 def _answer_reviews(api: Api, expected: int, timeout: float) -> list[dict]:
@@ -235,10 +111,10 @@ class S3Server:
 
 
 @pytest.fixture
-def s3_server(s3_endpoint) -> S3Server:
-    """The S3 API the cluster's store and inbox live on: switch servers here (e.g. to a radosgw fixture
-    yielding its endpoint and keys); nothing else in the test names the server."""
-    return S3Server(s3_endpoint, "cluster-test", "cluster-test-secret")
+def s3_server(radosgw_s3) -> S3Server:
+    """The S3 API the cluster's store and inbox live on: radosgw, whose S3 user has the session's keys.
+    Nothing else in the test names the server."""
+    return S3Server(radosgw_s3, os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"])
 
 
 @pytest.fixture
@@ -257,8 +133,12 @@ def test_cluster_end_to_end_with_a_worker_and_the_scheduler_killed(desk_dir, tmp
                        aws_secret_access_key=s3_server.secret_key, region_name="us-east-1")
     bucket = f"foreigndesk-cluster-{os.getpid()}-{int(time.time())}"
     client.create_bucket(Bucket=bucket)
+    forged = s3_client(s3_server.endpoint, aws_access_key_id=s3_server.access_key,
+                       aws_secret_access_key=s3_server.secret_key + "-wrong", region_name="us-east-1")
+    with pytest.raises(ClientError, match="SignatureDoesNotMatch"):  # a server that checks signatures
+        forged.list_objects_v2(Bucket=bucket)
     portal = PortalServer()
-    port = _free_port()
+    port = free_port()
     (tmp_path / "inbox").mkdir()
     env = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
     env.update({
@@ -292,7 +172,7 @@ def test_cluster_end_to_end_with_a_worker_and_the_scheduler_killed(desk_dir, tmp
         for secret in json.loads(secrets_file.read_text()).values():
             assert secret not in output.text
         components = psutil.Process(launcher.pid).children()
-        names = " | ".join(_cmdline(p) for p in components)
+        names = " | ".join(cmdline(p) for p in components)
         for part in ("postgres", "redis-server", "api_server", "scheduler", "dag-processor", "triggerer"):
             assert part in names, names
         assert names.count("celery worker") == 2, names
@@ -316,9 +196,9 @@ def test_cluster_end_to_end_with_a_worker_and_the_scheduler_killed(desk_dir, tmp
         while killed is None and time.monotonic() < deadline:
             tis = api.get("/api/v2/dags/foreigndesk_translate/dagRuns/~/taskInstances?task_id=translate&state=running")
             for ti in tis["task_instances"]:
-                worker = _worker_running(launcher, ti)
+                worker = worker_running(launcher, ti)
                 if worker is not None:
-                    killed = {"ti": ti, "worker": _cmdline(worker), "pids": _kill_tree(worker)}
+                    killed = {"ti": ti, "worker": cmdline(worker), "pids": kill_tree(worker)}
                     break
             time.sleep(0.3)
         assert killed is not None, "never caught a translate task running on a worker"
@@ -339,14 +219,14 @@ def test_cluster_end_to_end_with_a_worker_and_the_scheduler_killed(desk_dir, tmp
         status, run = api.post("/api/v2/dags/foreigndesk_publish/dagRuns", {"logical_date": None})
         assert status == 200, run
         publish_started = time.monotonic()
-        scheduler = _component(launcher, "scheduler")
+        scheduler = component(launcher, "scheduler")
         while time.monotonic() - publish_started < 60:
             state = api.get(f"/api/v2/dags/foreigndesk_publish/dagRuns/{run['dag_run_id']}/taskInstances/publish")
             if state["state"] in ("queued", "running"):
                 break
             time.sleep(0.3)
         assert state["state"] in ("queued", "running"), state
-        _kill_tree(scheduler)
+        kill_tree(scheduler)
         output.wait_for("airflow-scheduler exited (-9); starting it again", timeout=30)
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
@@ -402,7 +282,7 @@ def test_cluster_end_to_end_with_a_worker_and_the_scheduler_killed(desk_dir, tmp
     assert launcher.returncode == 0, output.text[-3000:]
 
 
-def test_cluster_secrets_are_made_once_private_and_shared_by_every_component(tmp_path):
+def test_cluster_secrets_are_made_once_private_and_shared_by_everycomponent(tmp_path):
     from foreigndesk.cluster import ClusterPaths, Ports, cluster_environment, cluster_secrets
 
     paths = ClusterPaths(tmp_path / "desk")
@@ -418,7 +298,7 @@ def test_cluster_secrets_are_made_once_private_and_shared_by_every_component(tmp
 
 
 def test_a_desk_folder_postgres_cannot_reach_is_refused_with_the_fix(tmp_path):
-    from foreigndesk.cluster import ClusterError, _check_reachable
+    from foreigndesk.cluster_services import ClusterError, _check_reachable
 
     private = tmp_path / "private"
     (private / "desk").mkdir(parents=True)
@@ -426,3 +306,24 @@ def test_a_desk_folder_postgres_cannot_reach_is_refused_with_the_fix(tmp_path):
     with pytest.raises(ClusterError, match=r"chmod o\+x"):
         _check_reachable(private / "desk", {"user": 101, "group": 104})
     _check_reachable(private / "desk", {})  # not root: PostgreSQL runs as us, nothing to check
+
+
+def test_the_cluster_hands_its_tasks_the_service_account_as_make_run_does(tmp_path):
+    """One Airflow configuration for both launchers: the cluster's tasks also get the ``foreigndesk_api``
+    Connection (a review retry reads an earlier try's answer with it), its password kept across starts."""
+    from foreigndesk.cluster import ClusterPaths, Ports, cluster_environment, cluster_secrets
+    from foreigndesk.launcher import SERVICE_ACCOUNT, prepare_airflow_home
+
+    paths = ClusterPaths(tmp_path / "desk")
+    keys = cluster_secrets(paths)
+    first = prepare_airflow_home(paths, cluster_environment(paths, Ports(8080, 5432, 6379), "0.0.0.0", keys, {}, 2),
+                                 8080, "0.0.0.0")
+    assert first["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    connection = json.loads(first["AIRFLOW_CONN_FOREIGNDESK_API"])
+    passwords = json.loads(paths.passwords_file.read_text())
+    assert (connection["host"], connection["login"]) == ("http://127.0.0.1:8080", SERVICE_ACCOUNT)
+    assert connection["password"] == passwords[SERVICE_ACCOUNT]
+    assert paths.passwords_file.stat().st_mode & 0o777 == 0o600
+    again = prepare_airflow_home(paths, cluster_environment(paths, Ports(8080, 5432, 6379), "0.0.0.0", keys, {}, 2),
+                                 8080, "0.0.0.0")
+    assert again["AIRFLOW_CONN_FOREIGNDESK_API"] == first["AIRFLOW_CONN_FOREIGNDESK_API"]

@@ -192,7 +192,7 @@ def test_components_that_run_desk_code_see_the_drop_zones_and_the_store(service)
 
 
 def test_only_the_tls_proxy_publishes_ports_and_airflow_signs_in_with_fab_accounts():
-    from foreigndesk.airflow_side.accounts import FAB_AUTH_MANAGER
+    from foreigndesk.launcher import FAB_AUTH_MANAGER
 
     services = _compose()["services"]
     published = {name for name, service in services.items() if service.get("ports")}

@@ -59,6 +59,15 @@ def test_dag_has_owner_tags_retries_and_docs(dagbag, dag_id):
         assert task.owner == "foreigndesk", task.task_id
 
 
+def test_more_articles_than_airflows_default_16_runs_can_wait_for_review_at_once(dagbag):
+    """A translate run waits for people for hours; a burst must not queue behind 16 of them."""
+    from airflow.configuration import conf
+
+    dag = dagbag.dags["foreigndesk_translate"]
+    assert conf.getint("core", "max_active_runs_per_dag") == 16  # Airflow's default, the one a deployment has
+    assert dag.max_active_runs >= 1000
+
+
 def test_review_rounds_are_retried_at_once(dagbag):
     """Airflow 3.3 can fail a quickly answered review; its retry records the answer (never asks twice:
     tests/test_review_retry.py), so the rounds have retries with a short delay."""

@@ -5,20 +5,22 @@ installs the translation models, starts ``airflow standalone`` and waits until
 the API answers. Stopping must end *every* process the desk started: Airflow
 gives task processes their own process groups and sessions, so killing one
 group is not enough. The launcher makes itself a child subreaper, so any
-orphaned descendant is re-parented to it and can be found and ended.
+orphaned descendant is re-parented to it and can be found and ended
+(:mod:`foreigndesk.processes`, shared with ``make run-cluster``).
+
+The desk's Airflow configuration is here, one for both launchers: the environment
+of every process (:func:`desk_environment`; the cluster adds its executor, database
+and broker on top), who may sign in (:func:`auth_environment`) and the service
+account's Connection (:func:`prepare_airflow_home`).
 """
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,20 +31,30 @@ from foreigndesk.core.settings import (
     REVIEWERS_VARIABLE,
     load_settings,
 )
+from foreigndesk.processes import (
+    StopRequest,
+    Supervised,
+    become_subreaper,
+    start_logged,
+    stop_components,
+    supervise,
+    wait_healthy,
+)
 
 #: The desk's service account: it only reads (review requests of earlier task tries, when Airflow lost an
 #: answer in a race); its password is generated here and handed to the tasks as a Connection.
 SERVICE_ACCOUNT = "foreigndesk"
+#: The production sign-in: accounts in Airflow's database (README "Accounts and sign-in").
+FAB_AUTH_MANAGER = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
+SIGN_IN_SIMPLE = ("Airflow's simple auth manager — for a laptop only: fixed users, generated passwords, no reset "
+                  "(make run-cluster and compose use FAB accounts; README 'Accounts and sign-in')")
+SIGN_IN_FAB = "FAB accounts in Airflow's database (foreigndesk accounts …; Security → List Users)"
 DESK_USERS = {
     "admin": "admin",
     "editor": "user",
     **{f"reviewer_{lang}": "user" for lang in DEFAULT_LANGUAGES},
     SERVICE_ACCOUNT: "viewer",
 }
-_PR_SET_CHILD_SUBREAPER = 36
-SIGN_IN_SIMPLE = ("Airflow's simple auth manager — for a laptop only: fixed users, generated passwords, no reset "
-                  "(make run-cluster and compose use FAB accounts; README 'Accounts and sign-in')")
-SIGN_IN_FAB = "FAB accounts in Airflow's database (foreigndesk accounts …; Security → List Users)"
 
 
 @dataclass(frozen=True)
@@ -64,8 +76,10 @@ class DeskPaths:
         return self.airflow_home / "simple_auth_manager_passwords.json.generated"
 
 
-def desk_environment(paths: DeskPaths, port: int, host: str, base_env: dict[str, str]) -> dict[str, str]:
-    """The environment of every desk process: Airflow, Argos and XDG homes kept inside the desk folder."""
+def desk_environment(paths: DeskPaths, port: int, host: str, base_env: dict[str, str],
+                     staff_accounts: bool = False) -> dict[str, str]:
+    """The environment of every desk process: Airflow, Argos and XDG homes kept inside the desk folder;
+    ``staff_accounts``: FAB sign-in (:func:`auth_environment`)."""
     env = dict(base_env)
     env.update(
         {
@@ -76,7 +90,6 @@ def desk_environment(paths: DeskPaths, port: int, host: str, base_env: dict[str,
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             # Sized for a 2-core machine: the default of 32 forks ~1 GB of idle workers.
             "AIRFLOW__CORE__PARALLELISM": env.get("AIRFLOW__CORE__PARALLELISM", "4"),
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:{r}" for u, r in DESK_USERS.items()),
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": env.get("AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL", "30"),
             "AIRFLOW__API__PORT": str(port),
             "AIRFLOW__API__HOST": host,
@@ -89,7 +102,39 @@ def desk_environment(paths: DeskPaths, port: int, host: str, base_env: dict[str,
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
         }
     )
+    env.update(auth_environment(staff_accounts))
     return env
+
+
+def auth_environment(staff_accounts: bool = False) -> dict[str, str]:
+    """Who may sign in and how: the one setting that chooses the auth manager.
+
+    ``make run`` keeps Airflow's simple manager (a laptop: fixed users, generated
+    passwords); ``make run-cluster`` and compose use FAB accounts in Airflow's database
+    (``staff_accounts``), created by :func:`init_accounts`.
+    """
+    if staff_accounts:
+        return {"AIRFLOW__CORE__AUTH_MANAGER": FAB_AUTH_MANAGER}
+    return {"AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:{r}" for u, r in DESK_USERS.items())}
+
+
+def init_accounts(env: dict[str, str], passwords_file: Path) -> None:
+    """FAB's roles and the starting accounts (``foreigndesk accounts init --seed``), in a child process that
+    reads Airflow's settings from ``env``; after ``airflow db migrate``, before the API server starts."""
+    result = subprocess.run([sys.executable, "-m", "foreigndesk.cli", "accounts", "init", "--seed", str(passwords_file)],
+                            env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"foreigndesk accounts init failed: {result.stderr.strip()[-800:]}")
+
+
+def prepare_airflow_home(paths: DeskPaths, env: dict[str, str], port: int, host: str) -> dict[str, str]:
+    """Create Airflow's home and hand the tasks the service account's Connection; ``env`` with it added.
+
+    Both launchers run every Airflow process with the environment this returns: the
+    desk's whole Airflow configuration is environment, no ``airflow.cfg`` is edited.
+    """
+    paths.airflow_home.mkdir(parents=True, exist_ok=True)
+    return {**env, "AIRFLOW_CONN_FOREIGNDESK_API": service_account_connection(paths, port, host)}
 
 
 def service_account_connection(paths: DeskPaths, port: int, host: str = "127.0.0.1") -> str:
@@ -110,67 +155,6 @@ def service_account_connection(paths: DeskPaths, port: int, host: str = "127.0.0
     reach = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
     return json.dumps({"conn_type": "http", "host": f"http://{reach}:{port}", "login": SERVICE_ACCOUNT,
                        "password": passwords[SERVICE_ACCOUNT]})
-
-
-def become_subreaper() -> None:
-    """Orphaned descendants are re-parented to this process instead of init (Linux)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
-        print("warning: could not become a child subreaper; stray task processes may survive a stop")
-
-
-def descendants() -> list:
-    import psutil
-
-    return psutil.Process().children(recursive=True)
-
-
-def stop_everything(standalone: subprocess.Popen, grace: float = 20.0) -> None:
-    """SIGINT to Airflow's group (its own clean shutdown), then SIGTERM, then SIGKILL to any survivor."""
-    import psutil
-
-    if standalone.poll() is None:
-        try:
-            os.killpg(standalone.pid, signal.SIGINT)
-        except ProcessLookupError:
-            pass
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and standalone.poll() is None:
-        time.sleep(0.2)
-    end_descendants()
-    standalone.poll()
-
-
-def end_descendants() -> None:
-    """SIGTERM, then SIGKILL, every process still below this one (task processes in their own sessions too)."""
-    import psutil
-
-    for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
-        remaining = descendants()
-        if not remaining:
-            break
-        for process in remaining:
-            try:
-                process.send_signal(sig)
-            except psutil.NoSuchProcess:
-                pass
-        psutil.wait_procs(remaining, timeout=wait)
-
-
-def wait_healthy(port: int, process: subprocess.Popen, timeout: float, stop_requested) -> bool:
-    url = f"http://127.0.0.1:{port}/api/v2/monitor/health"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None or stop_requested():
-            return False
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return True
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(1)
-    return False
 
 
 def install_models(env: dict[str, str]) -> None:
@@ -201,7 +185,7 @@ def seed_reviewers(env: dict[str, str], folder: Path) -> None:
 def print_ready(paths: DeskPaths, port: int, env: dict[str, str], extra: str = "") -> None:
     """What an operator needs once the desk answers: where the UI, the passwords and the drop zones are."""
     settings = load_settings(env)
-    fab = "fab_auth_manager" in env.get("AIRFLOW__CORE__AUTH_MANAGER", "")
+    fab = env.get("AIRFLOW__CORE__AUTH_MANAGER") == FAB_AUTH_MANAGER
     print(
         "\nforeigndesk is up.\n"
         f"  UI:        http://localhost:{port}/\n"
@@ -216,45 +200,38 @@ def print_ready(paths: DeskPaths, port: int, env: dict[str, str], extra: str = "
     )
 
 
+def announce_ready(paths: DeskPaths, port: int, env: dict[str, str], extra: str = "") -> None:
+    """Once the API answers (the database is migrated): seed the reviewers Variable, then say where things are."""
+    try:
+        seed_reviewers(env, paths.root)
+    except RuntimeError as error:  # until the Variable exists reviews use the same defaults
+        print(f"warning: {error}; reviews go to reviewer_<language> until it is set", file=sys.stderr)
+    print_ready(paths, port, env, extra)
+
+
 def run_desk(desk_dir: Path, port: int, host: str, health_timeout: float = 300.0) -> int:
+    """``airflow standalone`` as one supervised component, never restarted: if it dies, the desk ends (1)."""
     paths = DeskPaths(desk_dir.resolve())
-    paths.airflow_home.mkdir(parents=True, exist_ok=True)
-    env = desk_environment(paths, port, host, dict(os.environ))
-    env["AIRFLOW_CONN_FOREIGNDESK_API"] = service_account_connection(paths, port, host)
-    stopping = False
-
-    def request_stop(signum, frame):
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
+    env = prepare_airflow_home(paths, desk_environment(paths, port, host, dict(os.environ)), port, host)
+    stop = StopRequest()
     become_subreaper()
     install_models(env)
-    if stopping:
+    if stop():
         return 0
-
     log_path = paths.root / "standalone.log"
+    standalone = Supervised("airflow standalone", lambda: start_logged(["airflow", "standalone"], env, log_path),
+                            stop_signal=signal.SIGINT, max_restarts=0)
     print(f"Starting Airflow standalone (log: {log_path}) …", flush=True)
-    with open(log_path, "ab") as log:
-        standalone = subprocess.Popen(["airflow", "standalone"], env=env, stdout=log, stderr=subprocess.STDOUT,
-                                      start_new_session=True)
+    standalone.launch()
     try:
-        if not wait_healthy(port, standalone, health_timeout, lambda: stopping):
-            if stopping:
+        if not wait_healthy(port, standalone.process, health_timeout, stop):
+            if stop():
                 return 0
             print(f"Airflow did not become healthy; see {log_path}", file=sys.stderr)
             return 1
-        # Once the API is healthy the DB is migrated. Until the Variable exists reviews use the same defaults.
-        try:
-            seed_reviewers(env, paths.root)
-        except RuntimeError as error:
-            print(f"warning: {error}; reviews go to reviewer_<language> until it is set", file=sys.stderr)
-        print_ready(paths, port, env)
-        while not stopping and standalone.poll() is None:
-            time.sleep(0.5)
-        return 0 if stopping else 1
+        announce_ready(paths, port, env)
+        return supervise([standalone], stop, log_path)
     finally:
         print("Stopping the desk …", flush=True)
-        stop_everything(standalone)
+        stop_components([[standalone]])
         print("Stopped.", flush=True)

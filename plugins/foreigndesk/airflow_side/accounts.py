@@ -29,7 +29,6 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from foreigndesk.review.assignees import Account
 
-FAB_AUTH_MANAGER = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
 DESK_DAGS = ("foreigndesk_ingest", "foreigndesk_translate", "foreigndesk_publish")
 #: The DAG whose tasks are the Required actions reviewers answer.

@@ -132,13 +132,3 @@ def add_commands(commands) -> None:
     password_options(reset)
     reset.set_defaults(func=cmd_reset)
     group.add_parser("list", help="accounts, whether they can sign in, their roles").set_defaults(func=cmd_list)
-
-
-def init_accounts(env: dict[str, str], passwords_file: Path) -> None:
-    """The desk's roles and starting accounts, for a launcher (a child process: Airflow reads ``env``)."""
-    import subprocess
-
-    result = subprocess.run([sys.executable, "-m", "foreigndesk.cli", "accounts", "init", "--seed", str(passwords_file)],
-                            env=env, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(f"foreigndesk accounts init failed: {result.stderr.strip()[-800:]}")
