@@ -122,7 +122,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def fab_desk(demo_models):
     from foreigndesk.launcher import FAB_AUTH_MANAGER
-    from foreigndesk.cluster import ClusterPaths, cluster_secrets, ensure_database, init_postgres, start_postgres
+    from foreigndesk.cluster import cluster_secrets
+    from foreigndesk.cluster_services import ClusterPaths, ensure_database, init_postgres, start_postgres
 
     root = Path(tempfile.mkdtemp(prefix="foreigndesk-fab-"))
     root.chmod(0o755)  # PostgreSQL runs as 'postgres' when the tests run as root
@@ -130,8 +131,8 @@ def fab_desk(demo_models):
     keys = cluster_secrets(paths)
     pg_port, api_port = _free_port(), _free_port()
     init_postgres(paths, keys["postgres_password"])
-    pg_log = open(root / "postgres.log", "ab")
-    postgres = start_postgres(paths, pg_port, pg_log)
+    paths.logs.mkdir(parents=True, exist_ok=True)
+    postgres = start_postgres(paths, pg_port)  # its log: paths.logs / "postgres.log"
     processes = [postgres]
     try:
         ensure_database(pg_port, keys["postgres_password"])
@@ -181,7 +182,6 @@ def fab_desk(demo_models):
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
-        pg_log.close()
         shutil.rmtree(root, ignore_errors=True)
 
 
