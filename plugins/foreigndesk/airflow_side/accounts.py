@@ -70,7 +70,9 @@ def role_permissions() -> dict[str, list[tuple[str, str]]]:
 
 @contextlib.contextmanager
 def _security_manager() -> Iterator:
-    from airflow.providers.fab.auth_manager.cli_commands.utils import get_application_builder
+    from airflow.providers.fab.auth_manager.cli_commands.utils import (
+        get_application_builder,
+    )
 
     with get_application_builder() as appbuilder:
         yield appbuilder.sm
@@ -147,10 +149,9 @@ def seed_accounts(initial: Mapping[str, str], passwords: dict[str, str]) -> list
 
 def find_accounts(usernames: Sequence[str]) -> dict[str, Account]:
     """The accounts behind these usernames (missing ones absent), read from Airflow's database."""
-    from sqlalchemy import select
-
     from airflow.providers.fab.auth_manager.models import User
     from airflow.utils.session import create_session
+    from sqlalchemy import select
 
     with create_session() as session:
         rows = session.execute(select(User.username, User.id, User.active).where(User.username.in_(list(usernames))))

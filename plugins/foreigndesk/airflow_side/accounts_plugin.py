@@ -11,15 +11,15 @@ to read Users (FAB's ``can_read`` on ``Users``; the Desk service role has it).
 from typing import Any
 
 from airflow.plugins_manager import AirflowPlugin
+from foreigndesk.airflow_side.lazy_app import LazyApp
 
 URL_PREFIX = "/foreigndesk-accounts"
 
 
 def build_app() -> Any:
-    from fastapi import Depends, FastAPI, HTTPException, Query
-
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.core_api.security import get_user
+    from fastapi import Depends, FastAPI, HTTPException, Query
     from foreigndesk.airflow_side.accounts import find_accounts
 
     app = FastAPI(title="foreigndesk accounts")
@@ -34,18 +34,6 @@ def build_app() -> Any:
     return app
 
 
-class LazyAccounts:
-    """Built on the first request: only the API server serves it (every component imports plugins)."""
-
-    def __init__(self) -> None:
-        self.app: Any = None
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if self.app is None:
-            self.app = build_app()
-        await self.app(scope, receive, send)
-
-
 class ForeigndeskAccountsPlugin(AirflowPlugin):
     name = "foreigndesk_accounts"
-    fastapi_apps = [{"app": LazyAccounts(), "url_prefix": URL_PREFIX, "name": "foreigndesk accounts"}]
+    fastapi_apps = [{"app": LazyApp(build_app), "url_prefix": URL_PREFIX, "name": "foreigndesk accounts"}]

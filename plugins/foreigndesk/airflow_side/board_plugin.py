@@ -17,6 +17,7 @@ whether that user may see a custom view. The desk chief is an Airflow admin.
 from typing import Any
 
 from airflow.plugins_manager import AirflowPlugin
+from foreigndesk.airflow_side.lazy_app import LazyApp
 
 URL_PREFIX = "/foreigndesk"
 RESOURCE = "Desk board"
@@ -33,10 +34,9 @@ def is_admin(user: Any) -> bool:
 
 def build_app() -> Any:
     """The board app with Airflow's authentication (imports FastAPI and Airflow's API security on call)."""
-    from fastapi import Depends, HTTPException
-
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.core_api.security import get_user
+    from fastapi import Depends, HTTPException
     from foreigndesk.airflow_side.review_tasks import review_task_states
     from foreigndesk.board.app import Desk, Viewer, create_app
     from foreigndesk.core.settings import load_settings
@@ -60,8 +60,11 @@ def build_app() -> Any:
     def channels(opened_store: Store) -> list:
         """The desk's channels as the publish task builds them, from the same Airflow Connections."""
         import requests
-
-        from foreigndesk.airflow_side.connections import airflow_connection, remote_channel_configs, zalo_channel_config
+        from foreigndesk.airflow_side.connections import (
+            airflow_connection,
+            remote_channel_configs,
+            zalo_channel_config,
+        )
         from foreigndesk.publish.run import desk_channels
 
         fanpage, push = remote_channel_configs(airflow_connection)
@@ -71,24 +74,7 @@ def build_app() -> Any:
     return create_app(Desk(settings, store, task_states=review_task_states, channels=channels), airflow_viewer)
 
 
-class LazyBoard:
-    """An ASGI app that builds the board on its first request.
-
-    Every Airflow component imports plugins (task processes too, for macros);
-    only the API server ever serves the board, so nothing else pays for
-    importing FastAPI and the API's security module.
-    """
-
-    def __init__(self) -> None:
-        self.app: Any = None
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if self.app is None:
-            self.app = build_app()
-        await self.app(scope, receive, send)
-
-
 class ForeigndeskBoardPlugin(AirflowPlugin):
     name = "foreigndesk_board"
-    fastapi_apps = [{"app": LazyBoard(), "url_prefix": URL_PREFIX, "name": "Desk board"}]
+    fastapi_apps = [{"app": LazyApp(build_app), "url_prefix": URL_PREFIX, "name": "Desk board"}]
     external_views = [{"name": "Desk board", "href": "foreigndesk/", "destination": "nav", "url_route": "desk-board"}]

@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.sdk import get_current_context
-from foreigndesk.airflow_side.connections import airflow_connection, remote_channel_configs, zalo_channel_config
+from foreigndesk.airflow_side.connections import (
+    airflow_connection,
+    remote_channel_configs,
+    zalo_channel_config,
+)
 from foreigndesk.airflow_side.desk import open_desk
 
 #: How long the task waits for a publish run started elsewhere (a shell, another scheduler) to end.

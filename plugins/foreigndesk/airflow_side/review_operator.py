@@ -181,7 +181,9 @@ class ReviewOperator(HITLOperator):
                 assignment, subject_for(store, article_id, revision, self.language), link,
                 article_id, revision, self.language, self.round))
         if not assignment.users:
-            from airflow.sdk.exceptions import AirflowFailException  # no retry: a person must fix the accounts
+            from airflow.sdk.exceptions import (
+                AirflowFailException,  # no retry: a person must fix the accounts
+            )
 
             raise AirflowFailException(
                 f"{self.language}: no reviewer can sign in ({'; '.join(f'{n}: {w}' for n, w in assignment.unusable)}); "
@@ -295,7 +297,12 @@ def _read_earlier_answer(ti: Any) -> tuple[dict[str, Any] | None, bool]:
     """
     import requests
     from foreigndesk.airflow_side.connections import airflow_connection
-    from foreigndesk.airflow_side.earlier_answer import API_CONNECTION, TaskTries, api_token, earlier_answer
+    from foreigndesk.airflow_side.earlier_answer import (
+        API_CONNECTION,
+        TaskTries,
+        api_token,
+        earlier_answer,
+    )
 
     connection = airflow_connection(API_CONNECTION)
     if connection is None or not connection.host or not connection.login:

@@ -24,7 +24,6 @@ def reviewer_accounts(usernames: Sequence[str]) -> dict[str, Account]:
     if not auth_manager_is_fab():
         return {name: Account(name, name, True) for name in usernames}
     import requests
-
     from foreigndesk.airflow_side.accounts_plugin import URL_PREFIX
     from foreigndesk.airflow_side.connections import airflow_connection
     from foreigndesk.airflow_side.earlier_answer import API_CONNECTION, api_token

@@ -37,7 +37,11 @@ def translate_after_english() -> list[str]:
     """
     from foreigndesk.core.revisions import load_revision
     from foreigndesk.translate.engine import shared_engine
-    from foreigndesk.translate.human_pivot import draft_after_english, english_outcome, later_languages
+    from foreigndesk.translate.human_pivot import (
+        draft_after_english,
+        english_outcome,
+        later_languages,
+    )
 
     settings, store = open_desk()
     article_id, revision = run_article()

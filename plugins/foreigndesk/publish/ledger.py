@@ -59,7 +59,7 @@ MAX_ATTEMPTS = 10
 #: Runs whose existence check for a unit got no answer before the unit shows as *needs operator*.
 MAX_CHECK_RUNS = 3
 
-_NUMBERED = re.compile(r"^(claim|failed|requeue)-(\d{3})\.json$")
+_NUMBERED = re.compile(r"^(claim|failed|requeue|receipt)-(\d{3})\.json$")
 _CHECK = re.compile(r"^check-(\d{3})-(\d{3})\.json$")
 
 
@@ -217,9 +217,9 @@ def record_published(store: Store, record: Published) -> Published:
 
 
 def numbered(name: str) -> tuple[str, int] | None:
-    """("claim" | "failed" | "requeue", N) for a record named ``<kind>-NNN.json``; None for any other name.
+    """("claim" | "failed" | "requeue" | "receipt", N) for a record named ``<kind>-NNN.json``; None otherwise.
 
-    The publication ledger and the takedown ledger number their attempts the same way.
+    The publication ledger, its receipts and the takedown ledger number their attempts the same way.
     """
     match = _NUMBERED.match(name)
     return (match.group(1), int(match.group(2))) if match else None
@@ -227,7 +227,7 @@ def numbered(name: str) -> tuple[str, int] | None:
 
 def derive(unit: Delivery, keys: Iterable[str], load: Callable[[type, str], Any]) -> DeliveryState:
     """A unit's state from the names of its records (and the few records the names point to)."""
-    attempts_by_kind: dict[str, dict[int, str]] = {"claim": {}, "failed": {}, "requeue": {}}
+    attempts_by_kind: dict[str, dict[int, str]] = {"claim": {}, "failed": {}, "requeue": {}, "receipt": {}}
     checks: list[str] = []
     published_key = superseded_key = ""
     for key in keys:

@@ -17,15 +17,12 @@ receipt changes no state: a unit with a receipt and no proof is still
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from foreigndesk.core import records
 from foreigndesk.core.store import Store
+from foreigndesk.publish import ledger
 from foreigndesk.publish.ledger import Delivery
-
-_RECEIPT = re.compile(r"^receipt-(\d{3})\.json$")
-
 
 @dataclass(frozen=True)
 class Receipt:
@@ -61,9 +58,9 @@ class Receipts:
     def recorded(self, kind: str) -> list[str]:
         found: list[tuple[int, str]] = []
         for key in self.store.list(self.unit.prefix):
-            match = _RECEIPT.match(key.rsplit("/", 1)[-1])
-            if match is not None:
+            numbered = ledger.numbered(key.rsplit("/", 1)[-1])
+            if numbered is not None and numbered[0] == "receipt":
                 receipt = records.load(self.store, Receipt, key)
                 if receipt.kind == kind:
-                    found.append((int(match.group(1)), receipt.value))
+                    found.append((numbered[1], receipt.value))
         return [value for _attempt, value in sorted(found, reverse=True)]
