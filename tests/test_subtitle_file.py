@@ -80,6 +80,25 @@ def test_a_half_waits_for_its_partner_untouched_then_both_are_taken(inbox, store
     assert [item.article_id for item in ingest_inbox(store, inbox, OUTLETS).accepted] == [CLIP_ID]
 
 
+def test_a_half_whose_partner_never_comes_is_quarantined_with_its_bytes_after_the_wait(inbox, store):
+    """A forgotten half does not wait in the drop zone forever: past the wait it is set aside, intact, with why."""
+    import os
+    import time
+
+    _drop(inbox, {f"{CLIP}.vtt": VTT})
+    path = inbox / "tntv" / f"{CLIP}.vtt"
+    waited = ingest_inbox(store, inbox, OUTLETS, clip_partner_wait=3600)
+    assert not waited.quarantined and waited.waiting, "an hour's wait has not passed: it waits"
+    two_hours_ago = time.time() - 7200
+    os.utime(path, (two_hours_ago, two_hours_ago))
+    result = ingest_inbox(store, inbox, OUTLETS, clip_partner_wait=3600)
+    assert not result.waiting and not path.exists()
+    original, reason = _quarantined(store, VTT)
+    assert original == VTT
+    assert f"{CLIP}.yaml" in reason["reason"] and "never arrived" in reason["reason"]
+    assert "drop a clip's subtitles and its sidecar together" in reason["reason"]
+
+
 BAD_SUBTITLES = {
     "no header": (b"00:00:01.000 --> 00:00:02.000\nA\n", "line 1: a WebVTT file starts with the line 'WEBVTT'"),
     "bad timestamp": (b"WEBVTT\n\n00:00:01.000 --> 00:00:02,5\nA\n", "line 3: timing '00:00:01.000 --> 00:00:02,5' is not"),

@@ -80,6 +80,8 @@ class Settings:
     notify_email_to: tuple[str, ...] = ()
     #: A dropped file is taken once unchanged this long (or renamed into place): never half-copied.
     settle_seconds: float = 5.0
+    #: How long one file of a subtitled clip waits for its partner before it is quarantined, with the reason.
+    clip_partner_wait_seconds: float = 24 * 3600
     #: What Chinese and Korean are drafted from: "machine" English (at once) or the "approved" English.
     pivot: str = "machine"
 
@@ -243,5 +245,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         notify=notify,
         notify_email_to=notify_email_to,
         settle_seconds=_seconds(env, "FOREIGNDESK_SETTLE_SECONDS", 5.0),
+        clip_partner_wait_seconds=_seconds(env, "FOREIGNDESK_CLIP_PARTNER_WAIT_SECONDS", 24 * 3600.0),
         pivot=pivot_mode(env),
     )

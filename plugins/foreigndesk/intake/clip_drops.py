@@ -5,11 +5,14 @@ both halves here while it walks a source, then handles each pair whole: register
 together, or both quarantined (each with its own original bytes) with the one reason,
 and only then both taken out of the source. A half whose partner has not arrived (or
 is still being copied) stays where it is, untouched, and is reported as waiting — a
-half is never quarantined for arriving first.
+half is never quarantined for arriving first. One that has waited longer than the desk's
+setting (``FOREIGNDESK_CLIP_PARTNER_WAIT_SECONDS``, a day) is quarantined with its bytes and
+the reason, so a forgotten half does not wait in the drop zone forever.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
@@ -22,6 +25,9 @@ from foreigndesk.intake.subtitle_file import parse_clip, part_of, partner_names
 class ClipDrops:
     """The clip halves one source yielded, by (outlet, stem)."""
 
+    #: Seconds a half waits for its partner before it is quarantined.
+    partner_wait: float = 24 * 3600
+    now: Callable[[], float] = time.time
     parts: dict[tuple[str, str], dict[str, list[Drop]]] = field(default_factory=dict)
 
     def take(self, drop: Drop) -> bool:
@@ -44,7 +50,27 @@ class ClipDrops:
     ) -> None:
         """Handle every complete pair; ``register`` and ``refuse`` are intake's own (:mod:`.ingest`)."""
         for (outlet, stem), halves in sorted(self.parts.items()):
+            if not halves["subtitles"] or not halves["sidecar"]:
+                self._alone(store, result, stem, halves, refuse)
+                continue
             _pair(store, result, outlet, stem, halves, known_outlets, max_bytes, register, refuse)
+
+    def _alone(self, store, result, stem: str, halves: dict[str, list[Drop]], refuse: Callable) -> None:
+        """A half without its partner: waiting, until it has waited longer than ``partner_wait``."""
+        kind = "subtitles" if halves["subtitles"] else "sidecar"
+        drops = halves[kind]
+        partner = " or ".join(partner_names(stem, kind))
+        known = [drop.changed_at for drop in drops if drop.changed_at is not None]
+        overdue = len(known) == len(drops) and self.now() - max(known) > self.partner_wait
+        if not overdue or any(drop.not_yet for drop in drops):
+            for drop in drops:
+                result.waiting.append(f"{drop.location} (waiting for {partner} beside it: a clip is its "
+                                      "subtitles and its sidecar)")
+            return
+        hours = self.partner_wait / 3600
+        reason = (f"{', '.join(drop.name for drop in drops)}: {partner} never arrived beside it within "
+                  f"{hours:g} h; drop a clip's subtitles and its sidecar together (content/README.md)")
+        _refuse_all(store, drops, [drop.read() for drop in drops], reason, result, refuse)
 
 
 def _refuse_all(store, drops: list[Drop], raws: list[bytes], reason: str, result, refuse: Callable) -> None:
@@ -59,12 +85,6 @@ def _pair(store, result, outlet: str, stem: str, halves: dict[str, list[Drop]], 
     everything = subtitles + sidecars
     if any(drop.not_yet for drop in everything):
         result.waiting.extend(drop.location for drop in everything)
-        return
-    if not subtitles or not sidecars:
-        kind = "subtitles" if subtitles else "sidecar"
-        for drop in everything:
-            result.waiting.append(f"{drop.location} (waiting for {' or '.join(partner_names(stem, kind))} "
-                                  "beside it: a clip is its subtitles and its sidecar)")
         return
     raws = [drop.read() for drop in everything]
     if any(drop.still_writing(raw) for drop, raw in zip(everything, raws)):

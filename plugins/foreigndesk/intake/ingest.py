@@ -244,12 +244,13 @@ def ingest(
     sources: Iterable[Source],
     known_outlets: Collection[str],
     max_bytes: int | None = None,
+    clip_partner_wait: float = 24 * 3600,
 ) -> IntakeResult:
     """Take every drop of every source. A source that can't be read is reported, not fatal to
     the others; a store failure is fatal (the run failed, and a re-run picks up where it stopped)."""
     result = IntakeResult()
     for source in sources:
-        clips = ClipDrops()  # a subtitled clip is two files: its halves are paired, then handled together
+        clips = ClipDrops(clip_partner_wait)  # a clip is two files: paired, then handled together
         try:
             for drop in source.drops():
                 if not clips.take(drop):
@@ -263,9 +264,9 @@ def ingest(
 
 
 def ingest_inbox(store: Store, inbox: Path, outlets: tuple[str, ...], max_bytes: int | None = None,
-                 settle_seconds: float = 0.0) -> IntakeResult:
+                 settle_seconds: float = 0.0, clip_partner_wait: float = 24 * 3600) -> IntakeResult:
     """Take every drop of every outlet folder of ``inbox`` (and quarantine strays), oldest first."""
-    return ingest(store, inbox_folders(inbox, outlets, settle_seconds), outlets, max_bytes)
+    return ingest(store, inbox_folders(inbox, outlets, settle_seconds), outlets, max_bytes, clip_partner_wait)
 
 
 def configured_sources(
@@ -317,4 +318,4 @@ def run_intake(
     with requests.Session() as session:
         session.headers["User-Agent"] = "foreigndesk-intake"
         sources = configured_sources(settings, store, inbox=inbox, s3_client=client, session=session)
-        return ingest(store, sources, settings.outlets, settings.max_article_bytes)
+        return ingest(store, sources, settings.outlets, settings.max_article_bytes, settings.clip_partner_wait_seconds)

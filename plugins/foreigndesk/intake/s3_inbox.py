@@ -40,8 +40,10 @@ class S3Inbox:
                         objects.append((item["LastModified"], item["Key"], item.get("ETag", ""), item.get("Size")))
         except (BotoCoreError, ClientError) as error:
             raise SourceError(f"{self.description}: cannot list the S3 inbox ({s3_error_reason(error)})") from None
-        for _, key, etag, size in sorted(objects, key=lambda item: item[:2]):
-            yield self._drop(key, etag, size)
+        for modified, key, etag, size in sorted(objects, key=lambda item: item[:2]):
+            drop = self._drop(key, etag, size)
+            drop.changed_at = modified.timestamp() if hasattr(modified, "timestamp") else None
+            yield drop
 
     def _drop(self, key: str, listed_etag: str, size: int | None) -> Drop:
         from botocore.exceptions import BotoCoreError, ClientError

@@ -76,6 +76,9 @@ class Drop:
     not_yet: str = ""
     #: Which version of the drop this is, before reading (inode+size+mtime, an ETag): names a set-aside copy.
     fingerprint: str = ""
+    #: When the source last changed it (seconds since the epoch), when known: a clip half waiting for its
+    #: partner is quarantined once it has waited longer than the desk's setting.
+    changed_at: float | None = None
 
 
 class Source(Protocol):
@@ -134,7 +137,7 @@ class DropFolder:
         """'' when the file may be taken: renamed into place after its last write, or unchanged long enough."""
         if info.st_ctime_ns > info.st_mtime_ns:
             return ""
-        age = self.clock() - info.st_mtime_ns / 1e9
+        age = self.clock() - info.st_mtime  # the float os.stat gives everyone (ns / 1e9 can round above it)
         if age >= self.settle_seconds:
             return ""
         return f"changed {max(age, 0):.1f} s ago; taken once unchanged for {self.settle_seconds:g} s"
@@ -203,6 +206,7 @@ class DropFolder:
             set_aside=move_aside,
             not_yet=self._settling(before),
             fingerprint=f"{before.st_dev}:{before.st_ino}:{before.st_size}:{before.st_mtime_ns}",
+            changed_at=before.st_mtime,
         )
 
     def finish(self) -> None:
