@@ -17,7 +17,7 @@ translations of everything else have been started.
 
 Starting a translation heals itself: every run also starts the translation of
 each revision registered in the last 24 hours (intake's article journal) that
-has no draft yet, so if `start_translation` failed for good (the API down
+has no draft and no translate run yet, so if `start_translation` failed for good (the API down
 through every retry) after the drop left its source, the next run starts it.
 A translate run that exists is never started again, whatever its state: a
 **failed** translate run is left alone — clear it in the UI to run it again.

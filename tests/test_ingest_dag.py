@@ -122,3 +122,6 @@ def test_a_trigger_that_failed_for_good_is_retried_by_the_next_run_and_never_twi
     third = _dag("foreigndesk_ingest").test()
     assert _task_states(third)["start_translation"] == "skipped", "the run exists: not started twice"
     assert _runs("article__dagheal-") == [(run_id, conf)]
+    # Still no draft (its run waits), but not even a trigger task is spent on it: in a burst one per waiting
+    # article, every minute, took the worker slots the translations needed.
+    assert [ti.map_index for ti in third.get_task_instances() if ti.task_id == "start_translation"] == [-1]

@@ -27,12 +27,13 @@ import contextlib
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
 
+from foreigndesk.airflow_side.desk import TRANSLATE_DAG_ID
 from foreigndesk.review.assignees import Account
 
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
 DESK_DAGS = ("foreigndesk_ingest", "foreigndesk_translate", "foreigndesk_publish")
 #: The DAG whose tasks are the Required actions reviewers answer.
-REVIEW_DAG = "foreigndesk_translate"
+REVIEW_DAG = TRANSLATE_DAG_ID
 BOARD_RESOURCE = "Desk board"
 
 REVIEWER, CHIEF, SERVICE = "Reviewer", "Desk chief", "Desk service"

@@ -14,6 +14,8 @@ from foreigndesk.core.settings import REVIEWERS_VARIABLE, Settings, load_setting
 from foreigndesk.core.store import Store, open_store, s3_client
 
 OWNER = "foreigndesk"
+#: The DAG that translates one revision and holds its reviews (started by intake, one run per revision).
+TRANSLATE_DAG_ID = "foreigndesk_translate"
 
 
 def s3_client_for(settings: Settings) -> Any:

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from airflow.sdk import get_current_context
-from foreigndesk.airflow_side.desk import s3_client_for, translate_run_id
+from foreigndesk.airflow_side.desk import TRANSLATE_DAG_ID, s3_client_for, translate_run_id
 from foreigndesk.core.settings import load_settings
 from foreigndesk.core.store import open_store
 
@@ -20,9 +20,10 @@ def register_drops() -> list[dict[str, Any]]:
     :func:`report_source_errors` once the translations of everything else have started.
 
     The revisions are those whose drop was handled this run, then every revision of the article
-    journal's last day that has no draft yet (:func:`foreigndesk.translate.pipeline.untranslated_recent`): a
-    trigger that failed for good after its drop left the source is retried by the next run. Run ids
-    are derived, so the trigger is skipped wherever the run exists, whatever its state.
+    journal's last day that has no draft and no translate run yet
+    (:func:`foreigndesk.translate.pipeline.untranslated_recent`, :func:`without_run`): a trigger that
+    failed for good after its drop left the source is retried by the next run. Run ids are derived, so
+    the trigger is skipped wherever the run exists, whatever its state.
     """
     from functools import cache
 
@@ -43,10 +44,10 @@ def register_drops() -> list[dict[str, Any]]:
     store = open_store(settings.store, make_client() if settings.store.startswith("s3://") else None)
     close_superseded_reviews(store, result.revisions())
     revisions = result.revisions()
-    for article_id, revision in untranslated_recent(store, datetime.now(timezone.utc)):
-        if (article_id, revision) not in revisions:
-            print(f"no draft yet for {article_id} revision {revision}: its translate run is started unless it exists")
-            revisions.append((article_id, revision))
+    untranslated = [item for item in untranslated_recent(store, datetime.now(timezone.utc)) if item not in revisions]
+    for article_id, revision in without_run(untranslated):
+        print(f"no draft and no translate run for {article_id} revision {revision}: its translate run is started")
+        revisions.append((article_id, revision))
     return [
         {
             "trigger_run_id": translate_run_id(article_id, revision),
@@ -54,6 +55,27 @@ def register_drops() -> list[dict[str, Any]]:
         }
         for article_id, revision in revisions
     ]
+
+
+def without_run(revisions: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The revisions whose translate run does not exist, asked of Airflow in halves.
+
+    Why not just trigger them all (the trigger skips a run that exists): in a burst every waiting
+    article has no draft yet, so each ingest run mapped one ``start_translation`` task per waiting
+    article — a worker slot each, every minute, taken from the translations themselves. Counting
+    the runs that exist costs one API call when all exist, the usual case.
+    """
+    ti = get_current_context()["ti"]
+
+    def missing(part: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        run_ids = [translate_run_id(*revision) for revision in part]
+        if not part or ti.get_dr_count(dag_id=TRANSLATE_DAG_ID, run_ids=run_ids) == len(part):
+            return []
+        if len(part) == 1:
+            return part
+        return missing(part[: len(part) // 2]) + missing(part[len(part) // 2:])
+
+    return missing(revisions)
 
 
 def close_superseded_reviews(store: Any, revisions: list[tuple[str, str]]) -> None:

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from foreigndesk.airflow_side.desk import TRANSLATE_DAG_ID
 from foreigndesk.core.decisions import ReviewRequest
-
-#: The translate DAG, whose mapped review tasks take the answers.
-TRANSLATE_DAG = "foreigndesk_translate"
 
 
 def review_task_states(requests: Iterable[ReviewRequest]) -> dict[tuple[str, str, int], str]:
@@ -26,7 +24,7 @@ def review_task_states(requests: Iterable[ReviewRequest]) -> dict[tuple[str, str
         return {}
     with create_session() as session:
         rows = (session.query(TaskInstance.run_id, TaskInstance.task_id, TaskInstance.map_index, TaskInstance.state)
-                .filter(TaskInstance.dag_id == TRANSLATE_DAG,
+                .filter(TaskInstance.dag_id == TRANSLATE_DAG_ID,
                         TaskInstance.run_id.in_({run for run, _, _ in places}))
                 .all())
     found = {(run, task, index): str(state) if state is not None else "none" for run, task, index, state in rows}
