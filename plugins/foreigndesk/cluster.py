@@ -58,6 +58,7 @@ from foreigndesk.processes import (
     Supervised,
     become_subreaper,
     free_port,
+    say,
     start_logged,
     stop_components,
     supervise,
@@ -209,6 +210,6 @@ def run_cluster(desk_dir: Path, port: int, host: str, workers: int = 2, concurre
         print(f"foreigndesk run-cluster: {error}", file=sys.stderr)
         return 1
     finally:
-        print("Stopping the desk …", flush=True)
+        say("Stopping the desk …")
         stop_components([airflow, services])  # Airflow first: it writes to the database until it stops
-        print("Stopped.", flush=True)
+        say("Stopped.")

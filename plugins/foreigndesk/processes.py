@@ -16,6 +16,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -33,6 +34,19 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def say(message: str, *, error: bool = False) -> None:
+    """Tell the operator, if anybody still listens: a closed terminal or a pipe whose reader went away
+    (BrokenPipeError) must never keep the desk from stopping its components, which would orphan them."""
+    stream = sys.stderr if error else sys.stdout
+    try:
+        print(message, file=stream, flush=True)
+    except OSError:
+        # What is still buffered would fail again at exit (status 120): the stream writes to /dev/null from now on.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
 
 
 class StopRequest:
@@ -54,7 +68,7 @@ def become_subreaper() -> None:
     """Orphaned descendants are re-parented to this process instead of init (Linux)."""
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
-        print("warning: could not become a child subreaper; stray task processes may survive a stop")
+        say("warning: could not become a child subreaper; stray task processes may survive a stop")
 
 
 def start_logged(command: list[str], env: dict[str, str] | None, log_path: Path, **popen) -> subprocess.Popen:
@@ -96,8 +110,8 @@ class Supervised:
         if self.restarts >= self.max_restarts:
             return False
         self.restarts += 1
-        print(f"{self.name} exited ({self.process.returncode}); starting it again "
-              f"({self.restarts}/{self.max_restarts})", flush=True)
+        say(f"{self.name} exited ({self.process.returncode}); starting it again "
+            f"({self.restarts}/{self.max_restarts})")
         self.launch()
         return True
 
@@ -107,8 +121,7 @@ def supervise(components: Sequence[Supervised], stop: StopRequest, logs: Path) -
     while not stop():
         for component in components:
             if not component.check():
-                print(f"{component.name} exited ({component.process.returncode}); stopping the desk (see {logs})",
-                      flush=True)
+                say(f"{component.name} exited ({component.process.returncode}); stopping the desk (see {logs})")
                 return 1
         reap_orphans({c.process.pid for c in components if c.process is not None})
         time.sleep(0.5)
