@@ -96,3 +96,21 @@ class Responder(threading.Thread):
                 self.calls.append({"language": language_of(detail), "user": user, "status": result.status_code})
                 answered[key] = time.monotonic()
             time.sleep(0.3)
+
+
+def run_answered(dag, conf: dict[str, Any], responder: Responder, *helpers: threading.Thread):
+    """``dag.test(run_conf=conf)`` in this (main) thread while ``responder`` answers its reviews.
+
+    Any ``helpers`` (threads that race the reviews, e.g. a clearing or a failing task) start with the
+    responder. The responder's own error, if any, fails the test here rather than as a hung run.
+    """
+    responder.start()
+    for helper in helpers:
+        helper.start()
+    try:
+        run = dag.test(run_conf=conf)
+    finally:
+        responder.stop()
+        responder.join(timeout=10)
+    assert responder.error is None, responder.error
+    return run

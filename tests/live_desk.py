@@ -87,6 +87,16 @@ def wait_for_line(process: subprocess.Popen, text: str, timeout: float) -> list[
     raise AssertionError(f"never saw {text!r}; output:\n{''.join(lines)}")
 
 
+def stop_launcher(launcher: subprocess.Popen, timeout: float) -> None:
+    """Ctrl-C, as an operator ends the desk; a launcher that outlives ``timeout`` is killed and fails the test."""
+    launcher.send_signal(signal.SIGINT)
+    try:
+        launcher.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        launcher.kill()
+        raise
+
+
 class LiveDesk:
     """``with LiveDesk(tmp_path) as desk:`` — the desk up, ``desk.api`` signed in, stopped by SIGINT on exit."""
 
@@ -125,12 +135,7 @@ class LiveDesk:
     def stop(self) -> None:
         if self.launcher is None or self.launcher.poll() is not None:
             return
-        self.launcher.send_signal(signal.SIGINT)
-        try:
-            self.launcher.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.launcher.kill()
-            raise
+        stop_launcher(self.launcher, timeout=60)
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()

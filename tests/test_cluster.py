@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -44,7 +43,7 @@ from conftest import REPO
 from drops import article_bytes
 from hitl_responder import language_of, prefilled
 from live_cluster import Api, Output, cmdline, component, kill_tree, worker_running
-from live_desk import free_port
+from live_desk import free_port, stop_launcher
 
 pytestmark = [pytest.mark.airflow, pytest.mark.timeout(900)]
 
@@ -267,12 +266,8 @@ def test_cluster_end_to_end_with_a_worker_and_the_scheduler_killed(desk_dir, tmp
 
         everything = psutil.Process(launcher.pid).children(recursive=True)
     finally:
-        launcher.send_signal(signal.SIGINT)
         try:
-            launcher.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            launcher.kill()
-            raise
+            stop_launcher(launcher, timeout=120)
         finally:
             portal.stop()
             timings["total"] = time.monotonic() - started

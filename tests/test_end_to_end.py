@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, TEST_PASSWORDS
-from hitl_responder import Responder, prefilled
+from hitl_responder import Responder, prefilled, run_answered
 
 pytestmark = pytest.mark.airflow
 
@@ -78,13 +78,7 @@ def test_drop_to_feed(desk, demo_models, airflow_db):
     assert not list((desk / "inbox" / "baothainguyen").iterdir()), "the drop is taken once registered"
 
     responder = Responder(TEST_PASSWORDS, _answers())
-    responder.start()
-    try:
-        translate_run = _dag("foreigndesk_translate").test(run_conf=conf)
-    finally:
-        responder.stop()
-        responder.join(timeout=10)
-    assert responder.error is None, responder.error
+    translate_run = run_answered(_dag("foreigndesk_translate"), conf, responder)
     assert translate_run.state == "success"
 
     opened = {detail["subject"][:4]: detail for detail in responder.seen}

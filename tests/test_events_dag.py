@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 import icalendar
 import pytest
 from conftest import REPO, TEST_PASSWORDS
-from hitl_responder import Responder, prefilled
+from hitl_responder import Responder, prefilled, run_answered
 from test_end_to_end import _dag, _triggered_runs
 
 pytestmark = pytest.mark.airflow
@@ -64,13 +64,7 @@ def test_an_event_goes_from_drop_to_the_events_map(desk, demo_models, airflow_db
     ((_run_id, conf),) = [(run_id, conf) for run_id, conf in _triggered_runs("foreigndesk_translate")
                           if conf.get("article_id", "").startswith("tntv-2025-11-20-")]
     responder = Responder(TEST_PASSWORDS, _answers())
-    responder.start()
-    try:
-        translate_run = _dag("foreigndesk_translate").test(run_conf=conf)
-    finally:
-        responder.stop()
-        responder.join(timeout=10)
-    assert responder.error is None, responder.error
+    translate_run = run_answered(_dag("foreigndesk_translate"), conf, responder)
     assert translate_run.state == "success"
     opened = {detail["subject"][:4]: detail for detail in responder.seen}
     assert sorted(opened) == ["[EN]", "[KO]", "[ZH]"]

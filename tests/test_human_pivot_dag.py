@@ -14,7 +14,7 @@ import json
 import pytest
 
 from conftest import REPO, TEST_PASSWORDS
-from hitl_responder import Responder, language_of, prefilled
+from hitl_responder import Responder, language_of, prefilled, run_answered
 
 pytestmark = pytest.mark.airflow
 
@@ -81,13 +81,7 @@ def test_an_english_edit_reaches_zh_and_ko_reviews_opened_after_the_english_deci
         return {"chosen_options": ["Approve"], "params_input": prefilled(detail)}
 
     responder = Responder(TEST_PASSWORDS, {"en": english, "zh": as_drafted, "ko": as_drafted})
-    responder.start()
-    try:
-        run = _translate_dag().test(run_conf={"article_id": article.article_id, "revision": article.revision})
-    finally:
-        responder.stop()
-        responder.join(timeout=10)
-    assert responder.error is None, responder.error
+    run = run_answered(_translate_dag(), {"article_id": article.article_id, "revision": article.revision}, responder)
     assert run.state == "success"
 
     # What each reviewer was shown, in the order the reviews opened.
@@ -165,13 +159,7 @@ def test_a_failed_english_review_drafts_from_the_machine_english_flagged_and_fai
     raw = ARTICLE.replace("tntv-2025-06-hoi-cho-che", "tntv-2025-06-hoi-cho-che-2").encode()
     article = register(LocalStore(desk / "store"), parse_article(raw, "che2.md", "tntv"), raw, "che2.md")
     responder = FailEnglishApproveRest(TEST_PASSWORDS, {})
-    responder.start()
-    try:
-        run = _translate_dag().test(run_conf={"article_id": article.article_id, "revision": article.revision})
-    finally:
-        responder.stop()
-        responder.join(timeout=10)
-    assert responder.error is None, responder.error
+    run = run_answered(_translate_dag(), {"article_id": article.article_id, "revision": article.revision}, responder)
     assert sorted((call["language"], call["status"]) for call in responder.calls) == [
         ("en", 200), ("ko", 200), ("zh", 200)]
     forms = {language_of(detail): detail for detail in responder.seen}

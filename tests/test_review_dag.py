@@ -19,7 +19,7 @@ import time
 
 import pytest
 from conftest import REPO, TEST_PASSWORDS
-from hitl_responder import Responder, language_of, prefilled
+from hitl_responder import Responder, language_of, prefilled, run_answered
 from loopback_http import Receiver
 
 pytestmark = pytest.mark.airflow
@@ -76,16 +76,7 @@ def _translate_dag():
 
 
 def _run(article: tuple[str, str], responder: Responder, *helpers: threading.Thread):
-    responder.start()
-    for helper in helpers:
-        helper.start()
-    try:
-        run = _translate_dag().test(run_conf={"article_id": article[0], "revision": article[1]})
-    finally:
-        responder.stop()
-        responder.join(timeout=10)
-    assert responder.error is None, responder.error
-    return run
+    return run_answered(_translate_dag(), {"article_id": article[0], "revision": article[1]}, responder, *helpers)
 
 
 def _states(run) -> dict[tuple[str, int], str]:

@@ -24,7 +24,7 @@ import time
 
 import pytest
 from conftest import REPO, TEST_PASSWORDS
-from hitl_responder import Responder, language_of, prefilled
+from hitl_responder import Responder, language_of, prefilled, run_answered
 
 pytestmark = pytest.mark.airflow
 
@@ -127,14 +127,7 @@ def _translate_dag():
 
 
 def _run(article, responder):
-    responder.start()
-    try:
-        run = responder.dag.test(run_conf={"article_id": article[0], "revision": article[1]})
-    finally:
-        responder.stop()
-        responder.join(timeout=10)
-    assert responder.error is None, responder.error
-    return run
+    return run_answered(responder.dag, {"article_id": article[0], "revision": article[1]}, responder)
 
 
 def _tries(run) -> dict[str, tuple[str, int]]:

@@ -15,7 +15,7 @@ import pytest
 import webvtt
 from clip_rig import CLIP_ID, ZH_CUES, drop_clip, with_texts
 from conftest import TEST_PASSWORDS
-from hitl_responder import Responder, prefilled
+from hitl_responder import Responder, prefilled, run_answered
 from test_end_to_end import _dag, _triggered_runs
 
 pytestmark = pytest.mark.airflow
@@ -55,13 +55,7 @@ def test_clip_drop_to_subtitled_page(desk, demo_models, airflow_db):
     assert not list((desk / "inbox" / "tntv").iterdir()), "both halves taken once registered"
 
     responder = Responder(TEST_PASSWORDS, _answers())
-    responder.start()
-    try:
-        translate_run = _dag("foreigndesk_translate").test(run_conf=runs[0])
-    finally:
-        responder.stop()
-        responder.join(timeout=10)
-    assert responder.error is None, responder.error
+    translate_run = run_answered(_dag("foreigndesk_translate"), runs[0], responder)
     assert translate_run.state == "success"
     opened = {detail["subject"][:4]: detail for detail in responder.seen}
     assert sorted(opened) == ["[EN]", "[KO]", "[ZH]"]
