@@ -27,23 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 from foreigndesk.core.store import LocalStore, S3Store, s3_client  # noqa: E402
 from foreigndesk.intake.ingest import ingest, ingest_inbox  # noqa: E402
 from foreigndesk.intake.s3_inbox import S3Inbox  # noqa: E402
-
-OUTLETS = ("baothainguyen", "tntv")
-BODY = (
-    "Ngày 14 tháng 3, Ủy ban nhân dân tỉnh Thái Nguyên đã tiếp đoàn công tác của tỉnh Gyeongsangbuk-do "
-    "(Hàn Quốc). Hai bên thống nhất mở rộng hợp tác du lịch và giao lưu văn hóa.\n\n"
-    "- Quảng bá du lịch chè Thái Nguyên tại Hàn Quốc.\n- Trao đổi đoàn nghệ thuật năm 2025.\n\n"
-    "Lãnh đạo tỉnh cho biết hợp tác là ưu tiên trong kế hoạch thông tin đối ngoại năm 2025.\n"
-)
+from sample_articles import OUTLETS, sample_article  # noqa: E402
 
 
 def article(number: int) -> tuple[str, str, bytes]:
-    outlet = OUTLETS[number % 2]
-    raw = (
-        f"---\nid: bench-{number:06d}\ntitle: Bài số {number} về hợp tác đối ngoại\noutlet: {outlet}\n"
-        f"approved_by: Nguyễn Văn An\napproved_at: 2025-03-14T09:30:00+07:00\ntags: [đối ngoại, du lịch]\n---\n"
-        f"{BODY}\nSố thứ tự {number}.\n"
-    ).encode()
+    outlet, raw = sample_article(f"bench-{number:06d}", f"Bài số {number} về hợp tác đối ngoại", number)
     return outlet, f"bai-{number:06d}.md", raw
 
 

@@ -39,22 +39,15 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from sample_articles import OUTLETS, sample_article
+
 REPO = Path(__file__).resolve().parents[1]
 LANGUAGES = ("en", "zh", "ko")
-OUTLETS = ("baothainguyen", "tntv")
-BODY = (
-    "Ngày 14 tháng 3, Ủy ban nhân dân tỉnh Thái Nguyên đã tiếp đoàn công tác của tỉnh Gyeongsangbuk-do "
-    "(Hàn Quốc). Hai bên thống nhất mở rộng hợp tác du lịch và giao lưu văn hóa.\n\n"
-    "- Quảng bá du lịch chè Thái Nguyên tại Hàn Quốc.\n- Trao đổi đoàn nghệ thuật năm 2025.\n\n"
-    "Lãnh đạo tỉnh cho biết hợp tác là ưu tiên trong kế hoạch thông tin đối ngoại năm 2025.\n"
-)
 
 
 def article(tag: str, number: int) -> tuple[str, str, str, bytes]:
-    outlet = OUTLETS[number % 2]
     title = f"Bài {tag} số {number} về hợp tác đối ngoại"
-    raw = (f"---\nid: pipe-{tag}-{number:04d}\ntitle: {title}\noutlet: {outlet}\napproved_by: Nguyễn Văn An\n"
-           f"approved_at: 2025-03-14T09:30:00+07:00\n---\n{BODY}\nSố thứ tự {number}.\n").encode()
+    outlet, raw = sample_article(f"pipe-{tag}-{number:04d}", title, number)
     return outlet, f"pipe-{tag}-{number:04d}.md", title, raw
 
 
@@ -83,7 +76,7 @@ class Api:
             with urllib.request.urlopen(request, timeout=60) as response:
                 return response.status, json.load(response)
         except urllib.error.HTTPError as error:
-            return error.code, {}
+            return error.code, {"error": error.read().decode(errors="replace")[:2000]}
 
     def pending(self) -> list[dict]:
         """Every waiting review, page by page: the API returns at most 100 per page whatever ``limit`` says
@@ -140,13 +133,18 @@ class Desk:
         staging.write_bytes(raw)
         staging.rename(self.inbox / outlet / name)  # as editors are asked to: complete files only
 
-    def stop(self) -> None:
+    def stop(self, failed: bool = False) -> None:
+        """Ends the desk; after a failure its folder (logs, store, database) is kept for the post-mortem."""
         self.process.send_signal(signal.SIGINT)
         try:
             self.process.wait(timeout=120)
         except subprocess.TimeoutExpired:
             self.process.kill()
-        shutil.rmtree(self.root, ignore_errors=True)
+        if failed:
+            (self.root / "launcher.log").write_text("".join(self.lines))
+            print(f"kept for the post-mortem: {self.root} (launcher.log, desk/airflow/logs)", file=sys.stderr)
+        else:
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 def _ready_titles(pending: list[dict]) -> dict[str, set[str]]:
@@ -183,9 +181,10 @@ def approve_and_publish(desk: Desk, title: str, article_id: str, timeout: float 
         fields = {name: spec["value"] for name, spec in detail["params"].items()}
         path = (f"/api/v2/dags/{ti['dag_id']}/dagRuns/{ti['dag_run_id']}/taskInstances/"
                 f"{ti['task_id']}/{ti['map_index']}/hitlDetails")
-        status, _ = desk.api.call("PATCH", path, detail["assigned_users"][0]["id"],
-                                  {"chosen_options": ["Approve"], "params_input": fields})
-        assert status == 200, status
+        status, body = desk.api.call("PATCH", path, detail["assigned_users"][0]["id"],
+                                     {"chosen_options": ["Approve"], "params_input": fields})
+        if status != 200:
+            raise RuntimeError(f"{title}: PATCH {path} answered {status}: {body}")
     # The decision records are written when the review tasks resume; publish once all three exist.
     while len(list((desk.store / "decisions" / article_id).rglob("*.json"))) < len(LANGUAGES):
         if time.monotonic() - started > timeout:
@@ -212,8 +211,12 @@ def bench_latency(topology: str, articles: int, models: Path | None) -> dict[str
             _, _, title, _ = article(f"{topology[:2]}lat", number)
             published.append(approve_and_publish(desk, title, f"pipe-{topology[:2]}lat-{number:04d}"))
         return {"start": desk.start_seconds, "ready": ready, "published": published}
+    except BaseException:
+        desk.stop(failed=True)
+        raise
     finally:
-        desk.stop()
+        if desk.process.returncode is None:
+            desk.stop()
 
 
 def bench_burst(topology: str, workers: int, burst: int, models: Path | None) -> float:
@@ -225,8 +228,12 @@ def bench_burst(topology: str, workers: int, burst: int, models: Path | None) ->
             desk.drop(outlet, name, raw)
             titles.append(title)
         return max(wait_review_ready(desk, titles, timeout=3600).values())
+    except BaseException:
+        desk.stop(failed=True)
+        raise
     finally:
-        desk.stop()
+        if desk.process.returncode is None:
+            desk.stop()
 
 
 def main() -> int:
