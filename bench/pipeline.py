@@ -43,6 +43,8 @@ from sample_articles import OUTLETS, sample_article
 
 REPO = Path(__file__).resolve().parents[1]
 LANGUAGES = ("en", "zh", "ko")
+#: ``--keep``: every desk's folder is kept (logs, store, database) to read its timeline afterwards.
+KEEP_DESKS = False
 
 
 def article(tag: str, number: int) -> tuple[str, str, str, bytes]:
@@ -140,9 +142,9 @@ class Desk:
             self.process.wait(timeout=120)
         except subprocess.TimeoutExpired:
             self.process.kill()
-        if failed:
+        if failed or KEEP_DESKS:
             (self.root / "launcher.log").write_text("".join(self.lines))
-            print(f"kept for the post-mortem: {self.root} (launcher.log, desk/airflow/logs)", file=sys.stderr)
+            print(f"kept: {self.root} (launcher.log, desk/standalone.log or desk/logs/)", file=sys.stderr)
         else:
             shutil.rmtree(self.root, ignore_errors=True)
 
@@ -243,8 +245,11 @@ def main() -> int:
     parser.add_argument("--burst", type=int, default=100)
     parser.add_argument("--skip-burst", action="store_true")
     parser.add_argument("--skip-latency", action="store_true", help="only the burst")
+    parser.add_argument("--keep", action="store_true", help="keep every desk's folder, not only a failed one's")
     parser.add_argument("--models", type=Path, help="a folder of .argosmodel files + SHA256SUMS (default: demo models)")
     args = parser.parse_args()
+    global KEEP_DESKS
+    KEEP_DESKS = args.keep
     os.environ["ORT_DISABLE_TELEMETRY"] = "1"
     topologies = [t for t in args.topology.split(",") if t]
     models = args.models.resolve() if args.models else None
