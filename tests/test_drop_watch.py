@@ -19,8 +19,9 @@ from foreigndesk.core.settings import load_settings
 from foreigndesk.intake.drop_watch import new_drops, pending_drops
 
 
-def _settings(inbox: Path, s3_inbox: str = ""):
-    env = {"FOREIGNDESK_INBOX": str(inbox)}
+def _settings(inbox: Path, s3_inbox: str = "", settle_seconds: float = 0):
+    """Files count the moment they are written unless a test asks for settling (the desk's default is 5 s)."""
+    env = {"FOREIGNDESK_INBOX": str(inbox), "FOREIGNDESK_SETTLE_SECONDS": str(settle_seconds)}
     if s3_inbox:
         env["FOREIGNDESK_S3_INBOX"] = s3_inbox
     return load_settings(env)
@@ -39,6 +40,33 @@ def test_pending_drops_sees_complete_files_in_every_zone_and_skips_copies_in_pro
     assert seen == {str(inbox / "tntv" / "a.md"), str(inbox / "elsewhere" / "stray.md"), str(inbox / "loose.md")}
 
 
+def test_a_file_written_in_place_counts_once_it_has_settled_exactly_when_intake_takes_it(tmp_path):
+    """The watcher and intake ask the same question: an event for a file intake would leave waiting
+    started an ingest run that took nothing, and the drop waited for the next minute's run."""
+    from foreigndesk.intake.ingest import run_intake
+
+    inbox = tmp_path / "inbox"
+    (inbox / "tntv").mkdir(parents=True)
+    settings = load_settings({"FOREIGNDESK_INBOX": str(inbox), "FOREIGNDESK_STORE": str(tmp_path / "store"),
+                              "FOREIGNDESK_SETTLE_SECONDS": "1.5"})
+    path = inbox / "tntv" / "a.md"
+    path.write_bytes(article_bytes(outlet="tntv", id="tntv-in-place"))  # written in place: mtime == ctime, it may still grow
+    assert pending_drops(settings, lambda: None) == frozenset(), "not yet: intake would leave it"
+    assert run_intake(settings, lambda: None).waiting == [str(path)]
+    time.sleep(1.6)
+    now = pending_drops(settings, lambda: None)
+    assert new_drops(frozenset(), now) == now and {item.split("|")[0] for item in now} == {str(path)}
+    assert [item.article_id for item in run_intake(settings, lambda: None).accepted] == ["tntv-in-place"]
+
+    renamed = inbox / "tntv" / "b.md"
+    staging = inbox / "tntv" / ".b.md.part"
+    staging.write_bytes(article_bytes(outlet="tntv", id="tntv-renamed"))
+    os.utime(staging, ns=(time.time_ns(), time.time_ns() - 2_000_000_000))  # the data written before the rename
+    staging.rename(renamed)
+    assert {item.split("|")[0] for item in pending_drops(settings, lambda: None)} == {str(renamed)}, \
+        "renamed into place after its last write: complete, counted at once"
+
+
 def test_a_missing_inbox_is_nothing_waiting_not_an_error(tmp_path):
     assert pending_drops(_settings(tmp_path / "nowhere"), lambda: None) == frozenset()
 
@@ -51,7 +79,7 @@ def test_a_corrected_article_under_the_same_name_is_new(tmp_path):
     before = pending_drops(_settings(inbox), lambda: None)
     assert new_drops(before, pending_drops(_settings(inbox), lambda: None)) == frozenset()  # nothing new
     path.write_bytes(b"second, longer")
-    os.utime(path, ns=(time.time_ns(), time.time_ns() + 1_000_000))
+    os.utime(path, ns=(time.time_ns(), time.time_ns() - 1_000_000_000))  # a version of its own
     assert len(new_drops(before, pending_drops(_settings(inbox), lambda: None))) == 1
 
 
@@ -105,6 +133,7 @@ def test_the_trigger_fires_within_seconds_of_a_drop_in_a_folder_or_the_s3_inbox(
     inbox = tmp_path / "inbox"
     (inbox / "tntv").mkdir(parents=True)
     for name, value in {"FOREIGNDESK_INBOX": str(inbox), "FOREIGNDESK_S3_INBOX": f"s3://{bucket}/inbox",
+                        "FOREIGNDESK_SETTLE_SECONDS": "0",
                         "AWS_ENDPOINT_URL": s3_endpoint, "AWS_ACCESS_KEY_ID": "test",
                         "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}.items():
         monkeypatch.setenv(name, value)
@@ -148,6 +177,7 @@ def test_a_restarted_trigger_fires_once_for_what_is_already_waiting(tmp_path, mo
     (inbox / "tntv").mkdir(parents=True)
     (inbox / "tntv" / "a.md").write_bytes(b"waiting since before the triggerer started")
     monkeypatch.setenv("FOREIGNDESK_INBOX", str(inbox))
+    monkeypatch.setenv("FOREIGNDESK_SETTLE_SECONDS", "0")
     monkeypatch.delenv("FOREIGNDESK_S3_INBOX", raising=False)
 
     async def scenario():

@@ -14,17 +14,25 @@ corrected article dropped under the same name counts as new.
 
 from __future__ import annotations
 
+import stat
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from foreigndesk.core.settings import Settings
 from foreigndesk.core.store import parse_s3_url
-from foreigndesk.intake.sources import in_progress
+from foreigndesk.intake.sources import in_progress, settled
 
 
-def _folder_drops(inbox: Path) -> set[str]:
-    """Every complete file in the inbox and its first-level folders (where intake looks, unknown ones too)."""
+def _folder_drops(inbox: Path, settle_seconds: float, now: float) -> set[str]:
+    """Every drop intake would take now in the inbox and its first-level folders (unknown ones too).
+
+    A file still settling (written in place, changed less than ``settle_seconds`` ago) is not
+    counted yet: an event for it would start an ingest run that leaves it for the next minute's.
+    It counts — and is new — on the first look after it settled. Links and special files count at
+    once: intake quarantines them without waiting.
+    """
     found: set[str] = set()
     if not inbox.is_dir():
         return found
@@ -32,16 +40,17 @@ def _folder_drops(inbox: Path) -> set[str]:
     for entry in inbox.iterdir():
         if in_progress(entry.name):
             continue
-        candidates.extend(entry.iterdir() if entry.is_dir() else [entry])
+        candidates.extend(entry.iterdir() if entry.is_dir() and not entry.is_symlink() else [entry])
     for path in candidates:
         if in_progress(path.name):
             continue
         try:
-            stat = path.stat()
+            info = path.lstat()
         except FileNotFoundError:  # taken meanwhile
             continue
-        if path.is_file():
-            found.add(f"{path}|{stat.st_size}|{stat.st_mtime_ns}")
+        if stat.S_ISDIR(info.st_mode) or (stat.S_ISREG(info.st_mode) and not settled(info, settle_seconds, now)):
+            continue
+        found.add(f"{path}|{info.st_size}|{info.st_mtime_ns}")
     return found
 
 
@@ -63,7 +72,7 @@ def pending_drops(settings: Settings, make_s3_client: Callable[[], Any],
     A source that can't be listed is reported through ``on_error`` and left out; the
     per-minute ingest still reads it and fails visibly.
     """
-    found = _folder_drops(settings.inbox)
+    found = _folder_drops(settings.inbox, settings.settle_seconds, time.time())
     s3_inboxes = sorted({source.s3_inbox for source in settings.sources if source.s3_inbox})
     if s3_inboxes:
         client = make_s3_client()

@@ -53,6 +53,15 @@ def in_progress(name: str) -> bool:
     return name.startswith(".") or name.endswith(IN_PROGRESS_SUFFIXES)
 
 
+def settled(info: os.stat_result, settle_seconds: float, now: float) -> bool:
+    """Whether a file under its final name is complete: renamed into place after its last write (its inode
+    changed after its data), or unchanged for ``settle_seconds``. Intake and the drop watcher both ask
+    this, so the watcher's event comes when intake will take the file, not before."""
+    if info.st_ctime_ns > info.st_mtime_ns:
+        return True
+    return now - info.st_mtime >= settle_seconds  # the float os.stat gives everyone (ns / 1e9 can round above it)
+
+
 @dataclass
 class Drop:
     """One candidate article from one source."""
@@ -134,13 +143,11 @@ class DropFolder:
                 yield self._drop(path, info)
 
     def _settling(self, info: os.stat_result) -> str:
-        """'' when the file may be taken: renamed into place after its last write, or unchanged long enough."""
-        if info.st_ctime_ns > info.st_mtime_ns:
+        """'' when the file may be taken (:func:`settled`), else why not yet."""
+        now = self.clock()
+        if settled(info, self.settle_seconds, now):
             return ""
-        age = self.clock() - info.st_mtime  # the float os.stat gives everyone (ns / 1e9 can round above it)
-        if age >= self.settle_seconds:
-            return ""
-        return f"changed {max(age, 0):.1f} s ago; taken once unchanged for {self.settle_seconds:g} s"
+        return f"changed {max(now - info.st_mtime, 0):.1f} s ago; taken once unchanged for {self.settle_seconds:g} s"
 
     def _drop(self, path: Path, before: os.stat_result) -> Drop:
         identity = (before.st_dev, before.st_ino, before.st_size, before.st_mtime_ns)
