@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -19,7 +20,7 @@ from pathlib import Path
 import psutil
 import pytest
 from conftest import REPO
-from live_desk import Api, desk_env, free_port, stop_launcher, wait_for_line
+from live_desk import Api, desk_env, free_port, wait_for_line
 
 pytestmark = pytest.mark.airflow
 
@@ -59,44 +60,16 @@ def test_make_run_desk_end_to_end(tmp_path):
 
         started = psutil.Process(launcher.pid).children(recursive=True)
         assert len(started) >= 5, [p.name() for p in started]
-        # The operator's terminal went away: printing "Stopping the desk" must not keep it from stopping.
-        launcher.stdout.close()
     finally:
-        stop_launcher(launcher, timeout=60)
+        launcher.send_signal(signal.SIGINT)
+        try:
+            launcher.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            launcher.kill()
+            raise
     survivors = [p for p in started if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert survivors == [], [p.cmdline() for p in survivors]
     assert launcher.returncode == 0
-
-
-_BUSY_TIMEOUT = """
-from airflow import settings
-with settings.engine.connect() as connection:
-    print(connection.exec_driver_sql("PRAGMA busy_timeout").scalar())
-"""
-
-
-def _sqlite_busy_timeout_ms(tmp_path: Path, env: dict[str, str]) -> int:
-    """What Airflow's own engine, configured from ``env``, waits for SQLite's write lock."""
-    env = {**env, "AIRFLOW_HOME": str(tmp_path / "airflow"), "PYTHONPATH": str(REPO / "plugins"),
-           "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{tmp_path / 'airflow.db'}"}
-    done = subprocess.run([sys.executable, "-c", _BUSY_TIMEOUT], env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return int(done.stdout.split()[-1])
-
-
-def test_make_run_waits_for_sqlites_write_lock_instead_of_refusing_a_review(tmp_path):
-    """An Approve refused with "Database error" (500) was SQLite's 5 s lock wait running out under load."""
-    from foreigndesk.launcher import SQLITE_CONNECT_ARGS, sqlite_environment
-
-    plain = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
-    assert _sqlite_busy_timeout_ms(tmp_path, plain) == 5000, "Python's default, which the desk must not keep"
-    desk = sqlite_environment(plain)
-    assert _sqlite_busy_timeout_ms(tmp_path, desk) == SQLITE_CONNECT_ARGS["timeout"] * 1000 == 30000
-
-    postgres = {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": "postgresql+psycopg2://airflow@127.0.0.1/airflow"}
-    assert sqlite_environment(postgres) == postgres, "psycopg2 refuses a timeout argument"
-    chosen = {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS": "site.CONNECT_ARGS"}
-    assert sqlite_environment(chosen)["AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS"] == "site.CONNECT_ARGS"
 
 
 def _variable(key: str) -> tuple[str, str] | None:

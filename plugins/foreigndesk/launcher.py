@@ -35,7 +35,6 @@ from foreigndesk.processes import (
     StopRequest,
     Supervised,
     become_subreaper,
-    say,
     start_logged,
     stop_components,
     supervise,
@@ -56,12 +55,6 @@ DESK_USERS = {
     **{f"reviewer_{lang}": "user" for lang in DEFAULT_LANGUAGES},
     SERVICE_ACCOUNT: "viewer",
 }
-
-#: SQLite (``make run``) has one writer at a time; Python's sqlite3 gives up waiting for the lock after 5 s
-#: and Airflow turns that into a 500 — seen as a translator's Approve refused ("Database error") while
-#: a real-size model kept both cores busy. Waiting up to 30 s turns it into a slow click instead.
-SQLITE_CONNECT_ARGS = {"timeout": 30.0}
-SQLITE_CONNECT_ARGS_SETTING = "foreigndesk.launcher.SQLITE_CONNECT_ARGS"
 
 
 @dataclass(frozen=True)
@@ -111,15 +104,6 @@ def desk_environment(paths: DeskPaths, port: int, host: str, base_env: dict[str,
     )
     env.update(auth_environment(staff_accounts))
     return env
-
-
-def sqlite_environment(env: dict[str, str]) -> dict[str, str]:
-    """``env`` with Airflow told to wait :data:`SQLITE_CONNECT_ARGS` for SQLite's write lock (sync and async
-    engines) — only when the database is SQLite (psycopg2 refuses a ``timeout``) and nobody set connect args."""
-    if not env.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "sqlite").startswith("sqlite"):
-        return env
-    keys = ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC")
-    return {**{key: SQLITE_CONNECT_ARGS_SETTING for key in keys}, **env}
 
 
 def auth_environment(staff_accounts: bool = False) -> dict[str, str]:
@@ -228,8 +212,7 @@ def announce_ready(paths: DeskPaths, port: int, env: dict[str, str], extra: str 
 def run_desk(desk_dir: Path, port: int, host: str, health_timeout: float = 300.0) -> int:
     """``airflow standalone`` as one supervised component, never restarted: if it dies, the desk ends (1)."""
     paths = DeskPaths(desk_dir.resolve())
-    env = prepare_airflow_home(paths, sqlite_environment(desk_environment(paths, port, host, dict(os.environ))),
-                               port, host)
+    env = prepare_airflow_home(paths, desk_environment(paths, port, host, dict(os.environ)), port, host)
     stop = StopRequest()
     become_subreaper()
     install_models(env)
@@ -249,6 +232,6 @@ def run_desk(desk_dir: Path, port: int, host: str, health_timeout: float = 300.0
         announce_ready(paths, port, env)
         return supervise([standalone], stop, log_path)
     finally:
-        say("Stopping the desk …")
+        print("Stopping the desk …", flush=True)
         stop_components([[standalone]])
-        say("Stopped.")
+        print("Stopped.", flush=True)
