@@ -45,6 +45,8 @@ REPO = Path(__file__).resolve().parents[1]
 LANGUAGES = ("en", "zh", "ko")
 #: ``--keep``: every desk's folder is kept (logs, store, database) to read its timeline afterwards.
 KEEP_DESKS = False
+#: Answers the API refused with a 500 and took on the next click; printed with the figures.
+REFUSED_ANSWERS: list[str] = []
 
 
 def article(tag: str, number: int) -> tuple[str, str, str, bytes]:
@@ -183,8 +185,12 @@ def approve_and_publish(desk: Desk, title: str, article_id: str, timeout: float 
         fields = {name: spec["value"] for name, spec in detail["params"].items()}
         path = (f"/api/v2/dags/{ti['dag_id']}/dagRuns/{ti['dag_run_id']}/taskInstances/"
                 f"{ti['task_id']}/{ti['map_index']}/hitlDetails")
-        status, body = desk.api.call("PATCH", path, detail["assigned_users"][0]["id"],
-                                     {"chosen_options": ["Approve"], "params_input": fields})
+        for _attempt in range(3):  # as a translator clicks again after "Database error" (SQLite, `make run`)
+            status, body = desk.api.call("PATCH", path, detail["assigned_users"][0]["id"],
+                                         {"chosen_options": ["Approve"], "params_input": fields})
+            if status != 500:
+                break
+            REFUSED_ANSWERS.append(f"{title}: {body}")
         if status != 200:
             raise RuntimeError(f"{title}: PATCH {path} answered {status}: {body}")
     # The decision records are written when the review tasks resume; publish once all three exist.
@@ -289,6 +295,10 @@ def main() -> int:
         a, b = rows
         print(f"\n{b['topology']} / {a['topology']}: drop→review-ready {b['ready_median'] / a['ready_median']:.2f}×, "
               f"approve→published {b['published_median'] / a['published_median']:.2f}×")
+    if REFUSED_ANSWERS:
+        print(f"\n{len(REFUSED_ANSWERS)} answer(s) refused with 500 and taken on a second click:")
+        for refused in REFUSED_ANSWERS:
+            print(f"  {refused[:300]}")
     target = 30.0
     for row in rows:
         verdict = "meets" if row["ready_median"] <= target else "MISSES"
