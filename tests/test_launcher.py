@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 import psutil
 import pytest
 from conftest import REPO
-from live_desk import Api, desk_env, free_port, wait_for_line
+from live_desk import Api, desk_env, free_port, stop_launcher, wait_for_line
 
 pytestmark = pytest.mark.airflow
 
@@ -60,13 +59,10 @@ def test_make_run_desk_end_to_end(tmp_path):
 
         started = psutil.Process(launcher.pid).children(recursive=True)
         assert len(started) >= 5, [p.name() for p in started]
+        # The operator's terminal went away: printing "Stopping the desk" must not keep it from stopping.
+        launcher.stdout.close()
     finally:
-        launcher.send_signal(signal.SIGINT)
-        try:
-            launcher.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            launcher.kill()
-            raise
+        stop_launcher(launcher, timeout=60)
     survivors = [p for p in started if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert survivors == [], [p.cmdline() for p in survivors]
     assert launcher.returncode == 0

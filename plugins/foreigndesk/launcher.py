@@ -35,6 +35,7 @@ from foreigndesk.processes import (
     StopRequest,
     Supervised,
     become_subreaper,
+    say,
     start_logged,
     stop_components,
     supervise,
@@ -232,6 +233,6 @@ def run_desk(desk_dir: Path, port: int, host: str, health_timeout: float = 300.0
         announce_ready(paths, port, env)
         return supervise([standalone], stop, log_path)
     finally:
-        print("Stopping the desk …", flush=True)
+        say("Stopping the desk …")
         stop_components([[standalone]])
-        print("Stopped.", flush=True)
+        say("Stopped.")
