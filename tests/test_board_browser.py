@@ -191,6 +191,9 @@ class DeskStaff(threading.Thread):
         page.get_by_label("Username").fill(user)
         page.get_by_label("Password").fill(TEST_PASSWORDS[user])
         page.get_by_role("button", name="Sign in").click()
+        # Signing in ends in the UI's own client-side redirect: a goto issued before it has landed is
+        # aborted by it (net::ERR_ABORTED, seen once in CI). Wait until the sign-in page is left.
+        page.wait_for_url(lambda url: "/login" not in url, timeout=30_000)
         page.wait_for_load_state("networkidle")
         return page
 
