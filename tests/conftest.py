@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 _HOME = Path(tempfile.mkdtemp(prefix="foreigndesk-tests-"))
 
 TEST_USERS = {"admin": "admin", "editor": "user", "reviewer_en": "user", "reviewer_zh": "user", "reviewer_ko": "user",
-              "foreigndesk": "viewer"}  # the desk's service account: reads earlier review tries back
+              "foreigndesk": "user"}  # the desk's service account: reads the API, ends superseded parked reviews
 TEST_PASSWORDS = {name: f"pw-{name}" for name in TEST_USERS}
 
 os.environ.update(

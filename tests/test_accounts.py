@@ -75,6 +75,16 @@ def test_a_reviewer_role_has_no_permission_beyond_reading_the_desk_and_answering
     assert {("can_edit", "Task Instances"), ("can_edit", "Variables")} <= set(roles[CHIEF])
 
 
+
+def test_the_service_role_may_end_review_tasks_and_edit_nothing_else():
+    from foreigndesk.airflow_side.accounts import REVIEW_DAG, SERVICE, role_permissions
+
+    service = set(role_permissions()[SERVICE])
+    edits = {(action, resource) for action, resource in service if action in ("can_edit", "can_create", "can_delete")}
+    assert edits == {("can_edit", f"DAG:{REVIEW_DAG}"), ("can_edit", "Task Instances"), ("can_edit", "DAG Runs")}
+    assert ("can_edit", "HITL Detail") not in service, "it never answers a review"
+
+
 # ---- the live FAB desk on PostgreSQL ----
 
 @dataclass
@@ -276,6 +286,19 @@ def test_reviewers_answer_their_own_review_and_nothing_else_under_fab_on_postgre
     assert status == 200 and board["is_chief"] is True, board
     status, board = desk.call("GET", "/foreigndesk/api/board", "reviewer_en")
     assert status == 200 and board["is_chief"] is False, board
+
+    # The service account may end a review task (ingest ends a superseded one), nothing else of the kind.
+    # Map index 99 does not exist: 404 means the account got past the permission check, 403 that it did not.
+    ti_path = f"/api/v2/dags/{{dag}}/dagRuns/{result['run_id']}/taskInstances/review.round_1/99"
+    service = {
+        "ends a review task": desk.call("PATCH", ti_path.format(dag="foreigndesk_translate"), "foreigndesk",
+                                        {"new_state": "skipped", "note": "probe"})[0],
+        "ends an ingest task": desk.call("PATCH", ti_path.format(dag="foreigndesk_ingest"), "foreigndesk",
+                                         {"new_state": "skipped"})[0],
+        "answers a review": desk.call("PATCH", ti_path.format(dag="foreigndesk_translate") + "/hitlDetails",
+                                      "foreigndesk", {"chosen_options": ["Approve"], "params_input": {}})[0],
+    }
+    assert service == {"ends a review task": 404, "ends an ingest task": 403, "answers a review": 403}, service
 
     # The desk chief re-opens the Korean review (after fixing the account) by clearing its task.
     assert desk.desk("accounts", "enable", "reviewer_ko").returncode == 0

@@ -223,3 +223,96 @@ def test_a_parked_review_of_an_older_revision_ends_as_superseded_when_a_newer_on
     rows = {(row.revision, row.language): row.state for row in collect_status(store, datetime.now(timezone.utc),
                                                                              ("en",)).articles}
     assert rows[(older[1], "en")] == "superseded" and rows[(newer[0][1], "en")] == "translating"
+
+
+class ServiceClient(threading.Thread):
+    """The desk's service account on the real REST app (test client), as the ingest task signs in with it."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.ready = threading.Event()
+        self.done = threading.Event()
+        self.api = None
+
+    def run(self) -> None:
+        from airflow.api_fastapi.app import create_app
+        from conftest import TEST_PASSWORDS
+        from fastapi.testclient import TestClient
+        from foreigndesk.airflow_side.service_api import ServiceApi, api_token
+
+        with TestClient(create_app(apps="core")) as client:
+            self.api = ServiceApi(client, "", api_token(client, "", "foreigndesk", TEST_PASSWORDS["foreigndesk"]))
+            self.ready.set()
+            self.done.wait(timeout=300)
+
+
+def test_ingest_ends_the_parked_review_of_an_older_revision_at_once_without_waking_it(
+        desk, demo_models, airflow_db, monkeypatch):
+    """The wake is a safety net hours apart; a correction closes the older form within seconds, costing no wake."""
+    from conftest import TEST_PASSWORDS
+    from foreigndesk.airflow_side.intake_tasks import close_superseded_reviews
+    from foreigndesk.airflow_side.parked_reviews import end_parked
+    from foreigndesk.intake.article_file import parse_article
+    from foreigndesk.intake.ingest import register
+    from hitl_responder import Responder
+    from test_review_dag import _run, _states
+
+    monkeypatch.setenv("FOREIGNDESK_REVIEW_RECHECK_SECONDS", "3600")
+    store = LocalStore(desk / "store")
+
+    def drop(tail: str, name: str):
+        text = LINKED.format(tail=tail).encode()
+        article = register(store, parse_article(text, name, "tntv"), text, name)
+        return article.article_id, article.revision
+
+    older = drop(".", "hoi-cho.md")
+    sweeper = Sweeper()
+    service = ServiceClient()
+    service.start()
+    ended: dict[str, object] = {}
+
+    def correction_arrives() -> None:
+        from airflow.models.taskinstance import TaskInstance
+        from airflow.utils.session import create_session
+        from airflow.utils.state import TaskInstanceState
+
+        def parked() -> int:
+            with create_session() as session:
+                return session.query(TaskInstance).filter(
+                    TaskInstance.state == TaskInstanceState.AWAITING_INPUT).count()
+
+        deadline = time.monotonic() + 120
+        while not (parked() and service.ready.is_set()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        newer = drop(" tại Thái Nguyên.", "hoi-cho-sua.md")
+        started = time.monotonic()
+        ended["problems"] = close_superseded_reviews(store, [newer], api=service.api)
+        ended["seconds"] = time.monotonic() - started
+        ended["newer"] = newer
+
+    helper = threading.Thread(target=correction_arrives, daemon=True)
+    responder = Responder(TEST_PASSWORDS, {"en": lambda detail: None})  # nobody answers the older review
+    started = time.monotonic()
+    run = _run(older, responder, sweeper, helper)
+    took = time.monotonic() - started
+    sweeper.stopped.set()
+    sweeper.join(timeout=10)
+    helper.join(timeout=10)
+    assert sweeper.error is None, sweeper.error
+    assert ended.get("problems") == [], ended
+    assert run.state == "success" and took < 120, (run.state, took)
+    assert sweeper.woken == 0, "ended from outside: the parked task never woke"
+
+    [decision] = decisions_for(store, older[0], older[1], "en")
+    assert (decision.outcome, decision.superseded_by) == (SUPERSEDED, ended["newer"][1])
+    states = _states(run)
+    assert (states[("review.round_1", 0)], states[("review.round_2", 0)], states[("review.round_3", 0)]) == (
+        "skipped", "skipped", "skipped")
+
+    # Ending again (a retried ingest, the next revision) leaves a task that no longer waits alone.
+    from foreigndesk.airflow_side.desk import TRANSLATE_DAG_ID
+
+    assert end_parked(service.api, TRANSLATE_DAG_ID, run.run_id, "review.round_1", 0, "again") == "skipped"
+    assert close_superseded_reviews(store, [ended["newer"]], api=service.api) == []
+    service.done.set()
+    service.join(timeout=10)

@@ -15,7 +15,9 @@ more than its job needs:
   review is re-opened by clearing it), trigger the desk's DAGs, read task logs,
   edit Variables (``foreigndesk_reviewers``), the Desk board's actions.
 * **Desk service** — the desk's own account (Connection ``foreigndesk_api``):
-  reads the desk's runs and Required actions and looks reviewers up by username.
+  reads the desk's runs and Required actions, looks reviewers up by username, and
+  ends the parked review tasks of a superseded revision (edit on the task
+  instances of ``foreigndesk_translate`` alone).
 * Operators and administrators use FAB's own **Op** and **Admin** roles.
 
 Imports FAB only when called: every Airflow component imports this package.
@@ -64,8 +66,11 @@ def role_permissions() -> dict[str, list[tuple[str, str]]]:
         ("menu_access", "Admin"), ("menu_access", "Variables"), ("can_read", "Variables"),
         ("can_edit", "Variables"), ("can_create", "Variables"),
     ]
+    # Edit on the review DAG's task instances: ingest ends the parked reviews of a superseded revision
+    # (FAB checks a task instance's edit against both "Task Instances" and "DAG Runs").
     service = [*read_desk, ("can_read", "DAG Runs"), ("can_read", "Task Instances"), ("can_read", "HITL Detail"),
-               ("can_read", "Users")]
+               ("can_read", "Users"), ("can_edit", _dag(REVIEW_DAG)), ("can_edit", "Task Instances"),
+               ("can_edit", "DAG Runs")]
     return {REVIEWER: reviewer, CHIEF: chief, SERVICE: service}
 
 

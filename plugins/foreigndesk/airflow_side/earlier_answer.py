@@ -10,20 +10,15 @@ database — each try's request and response are kept (``hitl_detail_history``) 
 but a task cannot read it: the task SDK offers no call for it, and a retry's own
 request wipes the response of the current row. The public REST API can read
 every try, so the retry of a review task asks it, as the desk's service account
-(Airflow Connection ``foreigndesk_api``: host = the API's base URL, login/password).
-
-The HTTP session is handed in (``requests.Session`` in production; the tests hand
-the real REST app's test client).
+(:mod:`foreigndesk.airflow_side.service_api`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote
 
-#: The Airflow Connection holding the API's base URL and the desk's service account.
-API_CONNECTION = "foreigndesk_api"
+from foreigndesk.airflow_side.service_api import ServiceApi
 
 
 @dataclass(frozen=True)
@@ -37,17 +32,7 @@ class TaskTries:
     try_number: int
 
 
-def api_token(session: Any, base_url: str, username: str, password: str, timeout: float = 10.0) -> str:
-    """A JWT for the public API (``POST /auth/token``); the password never appears in an error."""
-    response = session.post(f"{base_url}/auth/token", json={"username": username, "password": password},
-                            timeout=timeout)
-    if response.status_code not in (200, 201):
-        raise PermissionError(f"the service account {username!r} of Connection {API_CONNECTION!r} could not sign in "
-                              f"(HTTP {response.status_code}); check its login and password")
-    return str(response.json()["access_token"])
-
-
-def earlier_answer(session: Any, base_url: str, token: str, task: TaskTries, timeout: float = 10.0) -> dict | None:
+def earlier_answer(api: ServiceApi, task: TaskTries, timeout: float = 10.0) -> dict | None:
     """The newest answer an earlier try of ``task`` received, as the resume event Airflow would have sent; or None.
 
     Asked before this try opens its own request, so any response found is an
@@ -56,11 +41,10 @@ def earlier_answer(session: Any, base_url: str, token: str, task: TaskTries, tim
     it), then each earlier try's kept copy, newest first. A try that was never
     answered (a timeout, a crash before the answer) gives nothing.
     """
-    path = (f"{base_url}/api/v2/dags/{quote(task.dag_id, safe='')}/dagRuns/{quote(task.run_id, safe='')}"
+    path = (f"{api.base_url}/api/v2/dags/{quote(task.dag_id, safe='')}/dagRuns/{quote(task.run_id, safe='')}"
             f"/taskInstances/{quote(task.task_id, safe='')}/{task.map_index}/hitlDetails")
-    headers = {"Authorization": f"Bearer {token}"}
     for number, url in [(task.try_number, path)] + [(n, f"{path}/tries/{n}") for n in range(task.try_number - 1, 0, -1)]:
-        response = session.get(url, headers=headers, timeout=timeout)
+        response = api.session.get(url, headers=api.headers(), timeout=timeout)
         if response.status_code == 404:
             continue
         if response.status_code != 200:

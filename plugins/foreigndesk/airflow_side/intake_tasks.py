@@ -78,15 +78,33 @@ def without_run(revisions: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return missing(revisions)
 
 
-def close_superseded_reviews(store: Any, revisions: list[tuple[str, str]]) -> None:
-    """A new revision closes the open reviews of the older ones (their parked tasks end at their next check)."""
-    from foreigndesk.core.records import now_utc
-    from foreigndesk.review.rounds import supersede_older
+def close_superseded_reviews(store: Any, revisions: list[tuple[str, str]], api: Any = None) -> list[str]:
+    """A new revision closes the open reviews of the older ones, and ends their parked tasks; the problems.
 
+    ``api``: the signed-in service account (the tests hand one on the REST app's test
+    client); by default the Connection ``foreigndesk_api``.
+    """
+    from foreigndesk.airflow_side.parked_reviews import end_parked_all
+    from foreigndesk.airflow_side.service_api import service_api
+    from foreigndesk.core.records import now_utc
+    from foreigndesk.review.rounds import supersede_older, superseded_waits
+
+    waits = []
     for article_id, revision in revisions:
         for closed in supersede_older(store, article_id, revision, now_utc()):
             print(f"review of {article_id} revision {closed.revision} {closed.language} (attempt {closed.attempt}) "
                   f"closed: superseded by revision {revision}")
+        waits += superseded_waits(store, article_id, revision)
+    if not waits:
+        return []
+    if api is not None:
+        return end_parked_all(api, TRANSLATE_DAG_ID, waits)
+    try:
+        with service_api() as signed_in:
+            return end_parked_all(signed_in, TRANSLATE_DAG_ID, waits)
+    except Exception as error:  # signing in failed: the records already close them; their wake ends the tasks
+        print(f"could not sign in to end {len(waits)} parked superseded review(s): {error}")
+        return [str(error)]
 
 
 def report_source_errors() -> None:

@@ -152,8 +152,8 @@ class ReviewOperator(HITLOperator):
         self.subject, self.body = opened.form.subject, opened.form.body
         self.params = ParamsDict(_form_params(opened.form.defaults))
         self.assigned_users = [dict(user) for user in assignment.users]
-        # The task wakes every recheck interval to see whether a newer revision superseded it
-        # (execute_complete): a parked task cannot be ended from another task.
+        # A newer revision's ingest ends this task through the REST API (parked_reviews); as a safety
+        # net for a task it could not end, the task also wakes every recheck interval to look itself.
         self.response_timeout = min(timeout, timedelta(seconds=max(1, settings.review_recheck_seconds)))
         print(f"{self.language}: review attempt {opened.request.attempt} open for "
               f"{', '.join(opened.request.reviewers)}: {link}")
@@ -295,21 +295,12 @@ def _read_earlier_answer(ti: Any) -> tuple[dict[str, Any] | None, bool]:
     Reading needs the Connection ``foreigndesk_api`` (the desk's service account);
     without it the desk cannot tell an unanswered try from a lost answer.
     """
-    import requests
-    from foreigndesk.airflow_side.connections import airflow_connection
-    from foreigndesk.airflow_side.earlier_answer import (
-        API_CONNECTION,
-        TaskTries,
-        api_token,
-        earlier_answer,
-    )
+    from foreigndesk.airflow_side.earlier_answer import TaskTries, earlier_answer
+    from foreigndesk.airflow_side.service_api import API_CONNECTION, service_api
 
-    connection = airflow_connection(API_CONNECTION)
-    if connection is None or not connection.host or not connection.login:
-        print(f"no Airflow Connection {API_CONNECTION!r}: an earlier try's answer cannot be read back")
-        return None, False
-    base_url = connection.host.rstrip("/")
-    with requests.Session() as session:
-        token = api_token(session, base_url, connection.login, connection.password or "")
+    with service_api() as api:
+        if api is None:
+            print(f"no Airflow Connection {API_CONNECTION!r}: an earlier try's answer cannot be read back")
+            return None, False
         tries = TaskTries(ti.dag_id, ti.run_id, ti.task_id, _map_index(ti), ti.try_number)
-        return earlier_answer(session, base_url, token, tries), True
+        return earlier_answer(api, tries), True

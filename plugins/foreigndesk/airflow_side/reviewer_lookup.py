@@ -23,21 +23,16 @@ def reviewer_accounts(usernames: Sequence[str]) -> dict[str, Account]:
     """{username: Account} for the names the auth manager knows; unknown names are absent."""
     if not auth_manager_is_fab():
         return {name: Account(name, name, True) for name in usernames}
-    import requests
     from foreigndesk.airflow_side.accounts_plugin import URL_PREFIX
-    from foreigndesk.airflow_side.connections import airflow_connection
-    from foreigndesk.airflow_side.earlier_answer import API_CONNECTION, api_token
+    from foreigndesk.airflow_side.service_api import API_CONNECTION, service_api
 
-    connection = airflow_connection(API_CONNECTION)
-    if connection is None or not connection.host or not connection.login:
-        raise RuntimeError(f"the FAB auth manager assigns reviews by user id, and looking reviewers up needs the "
-                           f"Airflow Connection {API_CONNECTION!r} (the desk's service account); "
-                           "see README 'Accounts and sign-in'")
-    base_url = connection.host.rstrip("/")
-    with requests.Session() as session:
-        token = api_token(session, base_url, connection.login, connection.password or "")
-        response = session.get(f"{base_url}{URL_PREFIX}/users", params={"username": list(usernames)},
-                               headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    with service_api() as api:
+        if api is None:
+            raise RuntimeError(f"the FAB auth manager assigns reviews by user id, and looking reviewers up needs the "
+                               f"Airflow Connection {API_CONNECTION!r} (the desk's service account); "
+                               "see README 'Accounts and sign-in'")
+        response = api.session.get(f"{api.base_url}{URL_PREFIX}/users", params={"username": list(usernames)},
+                                   headers=api.headers(), timeout=10)
         if response.status_code != 200 or not response.headers.get("content-type", "").startswith("application/json"):
             raise RuntimeError(f"looking reviewers up failed: HTTP {response.status_code} from {URL_PREFIX}/users "
                                f"(the account of Connection {API_CONNECTION!r} needs the role 'Desk service')")

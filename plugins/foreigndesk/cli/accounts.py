@@ -46,7 +46,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     from foreigndesk.airflow_side import accounts
 
     from foreigndesk.airflow_side.connections import env_connection
-    from foreigndesk.airflow_side.earlier_answer import API_CONNECTION
+    from foreigndesk.airflow_side.service_api import API_CONNECTION
 
     for role, count in accounts.init_roles().items():
         print(f"role {role!r}: {count} permissions")

@@ -72,8 +72,9 @@ class Settings:
     placeholder_style: str = "[]"
     #: How long a translator has to answer a review before it expires (nothing is approved then).
     review_timeout_seconds: int = 2 * 24 * 3600
-    #: How often a parked review wakes to see whether a newer revision superseded it (then it ends).
-    review_recheck_seconds: int = 600
+    #: How often a parked review wakes to see for itself whether a newer revision superseded it: a
+    #: safety net only, as ingest ends a superseded review's task at once; each wake is a worker task.
+    review_recheck_seconds: int = 6 * 3600
     #: Where review notices go: any of NOTIFY_CHANNELS.
     notify: tuple[str, ...] = ("log",)
     #: The desk's review mailbox(es) for the "email" channel.
@@ -241,7 +242,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         # (bench/placeholders.py); measure again with real packages and switch if a real model mangles it.
         placeholder_style=_choice(env, "FOREIGNDESK_PLACEHOLDER_STYLE", PLACEHOLDER_STYLE_NAMES, "[]"),
         review_timeout_seconds=_int(env, "FOREIGNDESK_REVIEW_TIMEOUT_SECONDS", 2 * 24 * 3600),
-        review_recheck_seconds=_int(env, "FOREIGNDESK_REVIEW_RECHECK_SECONDS", 600),
+        review_recheck_seconds=_int(env, "FOREIGNDESK_REVIEW_RECHECK_SECONDS", 6 * 3600),
         notify=notify,
         notify_email_to=notify_email_to,
         settle_seconds=_seconds(env, "FOREIGNDESK_SETTLE_SECONDS", 5.0),

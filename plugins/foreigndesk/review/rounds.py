@@ -308,8 +308,9 @@ def close_superseded(store: Store, article_id: str, revision: str, language: str
 def supersede_older(store: Store, article_id: str, newer_revision: str, closed_at: str) -> list[Decision]:
     """A newer revision was registered: close the open reviews of every older revision of the article.
 
-    Called by the Airflow side right after intake registers a revision and when its
-    translation starts; a parked review also checks for itself (:func:`recheck`).
+    Called by the Airflow side right after intake registers a revision, which then ends
+    the parked tasks of what closed (:func:`superseded_waits`); a parked review that
+    wakes also checks for itself (:func:`recheck`).
     """
     closed: list[Decision] = []
     for older in revisions_of(store, article_id):
@@ -320,6 +321,25 @@ def supersede_older(store: Store, article_id: str, newer_revision: str, closed_a
             if decision is not None:
                 closed.append(decision)
     return closed
+
+
+def superseded_waits(store: Store, article_id: str, newer_revision: str) -> list[ReviewRequest]:
+    """The requests of older revisions closed as superseded, with the Airflow task each was opened in.
+
+    Derived from the records every time (not from what this call closed), so a
+    retried ingest task, or the next revision, still finds a task that could not
+    be ended the first time; ending one that already ended changes nothing.
+    """
+    waits: list[ReviewRequest] = []
+    for older in revisions_of(store, article_id):
+        if older.revision == newer_revision:
+            break  # registration order: the rest are newer
+        for language in older.languages:
+            closed = {d.attempt for d in decisions_for(store, article_id, older.revision, language)
+                      if d.outcome == SUPERSEDED}
+            waits += [r for r in requests_for(store, article_id, older.revision, language)
+                      if r.attempt in closed and r.run_id and r.task_id]
+    return waits
 
 
 def superseded_now(store: Store, article_id: str, revision: str, language: str, at: str) -> Decision | None:
