@@ -186,7 +186,7 @@ def approve_and_publish(desk: Desk, title: str, article_id: str, timeout: float 
         path = (f"/api/v2/dags/{ti['dag_id']}/dagRuns/{ti['dag_run_id']}/taskInstances/"
                 f"{ti['task_id']}/{ti['map_index']}/hitlDetails")
         for _attempt in range(3):  # as a translator clicks again after "Database error" (SQLite, `make run`)
-            status, body = desk.api.call("PATCH", path, detail["assigned_users"][0]["id"],
+            status, body = desk.api.call("PATCH", path, detail["assigned_users"][0]["name"],
                                          {"chosen_options": ["Approve"], "params_input": fields})
             if status != 500:
                 break
