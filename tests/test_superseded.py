@@ -257,7 +257,9 @@ def test_ingest_ends_the_parked_review_of_an_older_revision_at_once_without_waki
     from hitl_responder import Responder
     from test_review_dag import _run, _states
 
-    monkeypatch.setenv("FOREIGNDESK_REVIEW_RECHECK_SECONDS", "3600")
+    # Short enough that a task the ingest failed to end wakes within the test (and fails it), long
+    # enough that ending it through the REST API (well under a second) comes first.
+    monkeypatch.setenv("FOREIGNDESK_REVIEW_RECHECK_SECONDS", "30")
     store = LocalStore(desk / "store")
 
     def drop(tail: str, name: str):
@@ -316,3 +318,48 @@ def test_ingest_ends_the_parked_review_of_an_older_revision_at_once_without_waki
     assert close_superseded_reviews(store, [ended["newer"]], api=service.api) == []
     service.done.set()
     service.join(timeout=10)
+
+
+def test_a_correction_registered_while_the_form_opens_ends_the_review_without_parking(
+        desk, demo_models, airflow_db, monkeypatch):
+    """Ingest may look at the task before it parks; the task then sees the record and ends itself at once."""
+    from conftest import TEST_PASSWORDS
+    from airflow.providers.standard.operators.hitl import HITLOperator
+    from foreigndesk.intake.article_file import parse_article
+    from foreigndesk.intake.ingest import register
+    from hitl_responder import Responder
+    from test_review_dag import _run, _states
+
+    monkeypatch.setenv("FOREIGNDESK_REVIEW_RECHECK_SECONDS", "5")  # a parked task would wake and fail the test
+    monkeypatch.setenv("FOREIGNDESK_NOTIFY", "log")
+    store = LocalStore(desk / "store")
+
+    def drop(tail: str, name: str):
+        text = LINKED.format(tail=tail).encode()
+        article = register(store, parse_article(text, name, "tntv"), text, name)
+        return article.article_id, article.revision
+
+    older = drop(".", "hoi-cho.md")
+    newer: list[tuple[str, str]] = []
+    create_form = HITLOperator.execute
+
+    def correction_while_opening(self, context):
+        if not newer:  # after the desk's own supersession check, before the form exists
+            newer.append(drop(" tại Thái Nguyên.", "hoi-cho-sua.md"))
+            supersede_older(store, newer[0][0], newer[0][1], "2025-06-02T09:00:00+00:00")
+        return create_form(self, context)
+
+    monkeypatch.setattr(HITLOperator, "execute", correction_while_opening)
+    sweeper = Sweeper()
+    responder = Responder(TEST_PASSWORDS, {"en": lambda detail: None})
+    started = time.monotonic()
+    run = _run(older, responder, sweeper)
+    sweeper.stopped.set()
+    sweeper.join(timeout=10)
+    assert run.state == "success" and time.monotonic() - started < 120
+    assert sweeper.woken == 0 and newer
+    states = _states(run)
+    assert (states[("review.round_1", 0)], states[("review.round_2", 0)], states[("review.round_3", 0)]) == (
+        "skipped", "skipped", "skipped")
+    [decision] = decisions_for(store, older[0], older[1], "en")
+    assert (decision.outcome, decision.superseded_by) == (SUPERSEDED, newer[0][1])

@@ -160,6 +160,13 @@ class ReviewOperator(HITLOperator):
         try:
             return super().execute(context)
         except TaskAwaitingInput:
+            closed = rounds.superseded_now(store, article_id, revision, self.language,
+                                           datetime.now(timezone.utc).replace(microsecond=0).isoformat())
+            if closed is not None:
+                # A correction registered while the form was being created: ingest may have looked
+                # before this task parked, so end here rather than wait for the safety-net wake.
+                raise AirflowSkipException(f"{self.language}: superseded by revision {closed.superseded_by} "
+                                           "while the review was opening") from None
             rounds.announce(opened, notice_channels(settings))
             raise
 
