@@ -124,6 +124,26 @@ Hội chợ OCOP năm 2025 đã khai mạc{tail}
 """
 
 
+def _register(store, tail: str, name: str) -> tuple[str, str]:
+    """Register the fair article (``tail`` ends its body) the way intake does: (article id, revision)."""
+    from foreigndesk.intake.article_file import parse_article
+    from foreigndesk.intake.ingest import register
+
+    text = LINKED.format(tail=tail).encode()
+    article = register(store, parse_article(text, name, "tntv"), text, name)
+    return article.article_id, article.revision
+
+
+def _parked() -> int:
+    """Task instances waiting for an answer in Airflow's database."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from airflow.utils.state import TaskInstanceState
+
+    with create_session() as session:
+        return session.query(TaskInstance).filter(TaskInstance.state == TaskInstanceState.AWAITING_INPUT).count()
+
+
 class Sweeper(threading.Thread):
     """What a running scheduler does every loop: resolve AWAITING_INPUT tasks whose wait is over."""
 
@@ -162,8 +182,6 @@ def test_a_parked_review_of_an_older_revision_ends_as_superseded_when_a_newer_on
     from conftest import TEST_PASSWORDS
     from foreigndesk.airflow_side.intake_tasks import close_superseded_reviews
     from foreigndesk.core.settings import load_settings
-    from foreigndesk.intake.article_file import parse_article
-    from foreigndesk.intake.ingest import register
     from foreigndesk.publish.run import run_publish
     from foreigndesk.status import collect_status
     from hitl_responder import Responder
@@ -173,9 +191,7 @@ def test_a_parked_review_of_an_older_revision_ends_as_superseded_when_a_newer_on
     store = LocalStore(desk / "store")
 
     def drop(tail: str, name: str):
-        text = LINKED.format(tail=tail).encode()
-        article = register(store, parse_article(text, name, "tntv"), text, name)
-        return article.article_id, article.revision
+        return _register(store, tail, name)
 
     older = drop(".", "hoi-cho.md")
     sweeper = Sweeper()
@@ -183,17 +199,8 @@ def test_a_parked_review_of_an_older_revision_ends_as_superseded_when_a_newer_on
 
     def correction_arrives() -> None:
         """The editors send a correction while the older review is parked, after it woke once and parked again."""
-        from airflow.models.taskinstance import TaskInstance
-        from airflow.utils.session import create_session
-        from airflow.utils.state import TaskInstanceState
-
-        def parked() -> int:
-            with create_session() as session:
-                return session.query(TaskInstance).filter(
-                    TaskInstance.state == TaskInstanceState.AWAITING_INPUT).count()
-
         deadline = time.monotonic() + 120
-        while (sweeper.woken < 1 or not parked()) and time.monotonic() < deadline:
+        while (sweeper.woken < 1 or not _parked()) and time.monotonic() < deadline:
             time.sleep(0.2)
         newer.append(drop(" tại Thái Nguyên.", "hoi-cho-sua.md"))
         close_superseded_reviews(store, newer)  # what the ingest task does after registering it
@@ -252,8 +259,6 @@ def test_ingest_ends_the_parked_review_of_an_older_revision_at_once_without_waki
     from conftest import TEST_PASSWORDS
     from foreigndesk.airflow_side.intake_tasks import close_superseded_reviews
     from foreigndesk.airflow_side.parked_reviews import end_parked
-    from foreigndesk.intake.article_file import parse_article
-    from foreigndesk.intake.ingest import register
     from hitl_responder import Responder
     from test_review_dag import _run, _states
 
@@ -263,9 +268,7 @@ def test_ingest_ends_the_parked_review_of_an_older_revision_at_once_without_waki
     store = LocalStore(desk / "store")
 
     def drop(tail: str, name: str):
-        text = LINKED.format(tail=tail).encode()
-        article = register(store, parse_article(text, name, "tntv"), text, name)
-        return article.article_id, article.revision
+        return _register(store, tail, name)
 
     older = drop(".", "hoi-cho.md")
     sweeper = Sweeper()
@@ -274,17 +277,8 @@ def test_ingest_ends_the_parked_review_of_an_older_revision_at_once_without_waki
     ended: dict[str, object] = {}
 
     def correction_arrives() -> None:
-        from airflow.models.taskinstance import TaskInstance
-        from airflow.utils.session import create_session
-        from airflow.utils.state import TaskInstanceState
-
-        def parked() -> int:
-            with create_session() as session:
-                return session.query(TaskInstance).filter(
-                    TaskInstance.state == TaskInstanceState.AWAITING_INPUT).count()
-
         deadline = time.monotonic() + 120
-        while not (parked() and service.ready.is_set()) and time.monotonic() < deadline:
+        while not (_parked() and service.ready.is_set()) and time.monotonic() < deadline:
             time.sleep(0.2)
         newer = drop(" tại Thái Nguyên.", "hoi-cho-sua.md")
         started = time.monotonic()
@@ -325,8 +319,6 @@ def test_a_correction_registered_while_the_form_opens_ends_the_review_without_pa
     """Ingest may look at the task before it parks; the task then sees the record and ends itself at once."""
     from conftest import TEST_PASSWORDS
     from airflow.providers.standard.operators.hitl import HITLOperator
-    from foreigndesk.intake.article_file import parse_article
-    from foreigndesk.intake.ingest import register
     from hitl_responder import Responder
     from test_review_dag import _run, _states
 
@@ -335,9 +327,7 @@ def test_a_correction_registered_while_the_form_opens_ends_the_review_without_pa
     store = LocalStore(desk / "store")
 
     def drop(tail: str, name: str):
-        text = LINKED.format(tail=tail).encode()
-        article = register(store, parse_article(text, name, "tntv"), text, name)
-        return article.article_id, article.revision
+        return _register(store, tail, name)
 
     older = drop(".", "hoi-cho.md")
     newer: list[tuple[str, str]] = []
