@@ -326,9 +326,9 @@ def supersede_older(store: Store, article_id: str, newer_revision: str, closed_a
 def superseded_waits(store: Store, article_id: str, newer_revision: str) -> list[ReviewRequest]:
     """The requests of older revisions closed as superseded, with the Airflow task each was opened in.
 
-    Derived from the records every time (not from what this call closed), so a
-    retried ingest task, or the next revision, still finds a task that could not
-    be ended the first time; ending one that already ended changes nothing.
+    Derived from the records every time (not from what this call closed), so the
+    next revision of the article still finds a task that could not be ended the
+    first time; ending one that already ended changes nothing.
     """
     waits: list[ReviewRequest] = []
     for older in revisions_of(store, article_id):
